@@ -1,0 +1,30 @@
+"""Index layer: articles in, a persisted hybrid index out (FAISS + FTS5 keyword + documents)."""
+
+from .articles import Article, ArticleCleaner, ArticleReader, decode_text
+from .builder import IndexBuilder, IndexReport, SkippedArticle, scan_articles
+from .chunking import Chunker, ChunkingSettings, ChunkSpan, SentenceSpan, SentenceSplitter
+from .embedding import DEFAULT_MODEL, EncodedPassages, SentenceTransformerEncoder, TextEncoder, load_encoder
+from .errors import (
+    ArticleError,
+    ArticlesDirNotFound,
+    IndexCorrupt,
+    IndexLayerError,
+    IndexLocked,
+    IndexMismatch,
+    IndexNotFound,
+    ModelNotFound,
+)
+from .manifest import Manifest
+from .reader import IndexReader, IndexSnapshot, open_snapshot
+from .store import DocumentStore, StoredChunk, StoredSentence, StoreStats, keyword_terms
+from .vectors import FaissVectorStore, VectorHits, VectorStore
+
+__all__ = [
+    "DEFAULT_MODEL", "Article", "ArticleCleaner", "ArticleError", "ArticleReader", "ArticlesDirNotFound",
+    "ChunkSpan", "Chunker", "ChunkingSettings", "DocumentStore", "EncodedPassages", "FaissVectorStore",
+    "IndexBuilder", "IndexCorrupt", "IndexLayerError", "IndexLocked", "IndexMismatch", "IndexNotFound",
+    "IndexReader", "IndexReport", "IndexSnapshot", "Manifest", "ModelNotFound", "SentenceSpan",
+    "SentenceSplitter", "SentenceTransformerEncoder", "SkippedArticle", "StoreStats", "StoredChunk",
+    "StoredSentence", "TextEncoder", "VectorHits", "VectorStore", "decode_text", "keyword_terms",
+    "load_encoder", "open_snapshot", "scan_articles",
+]

@@ -1,0 +1,342 @@
+"""Incremental indexing: bring an index directory in line with an articles folder.
+
+Each article is known by its key (path inside the folder, or URL) and its content hash.
+Unchanged files (same size and mtime) are not even read; new content is embedded once,
+however many names it has; removed articles lose their chunks. Work is committed in
+batches, each a complete generation, so a killed run keeps what it finished and the next
+run picks up the rest.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .articles import Article, ArticleReader
+from .chunking import Chunker, ChunkingSettings
+from .embedding import TextEncoder
+from .errors import ArticleError, ArticlesDirNotFound, IndexLocked, IndexMismatch, IndexNotFound
+from .manifest import Manifest
+from .store import DocumentStore, NewChunk
+from .vectors import FaissVectorStore
+
+log = logging.getLogger(__name__)
+
+LOCK_NAME = ".lock"
+# Articles embedded per committed generation: bounds the work a crash can lose.
+BATCH_ARTICLES = 64
+# Articles chunked and embedded together: one model batch, one progress step.
+EMBED_GROUP = 8
+# Old vector generations kept on disk so a reader still switching over finds its files.
+KEEP_GENERATIONS = 3
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class SkippedArticle:
+    """An article left out of the index, and why."""
+
+    source: str
+    reason: str
+
+
+@dataclass
+class IndexReport:
+    """What one `newsqa index` run changed."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    skipped: list[SkippedArticle] = field(default_factory=list)
+    unchanged: int = 0
+    chunks_added: int = 0
+    chunks_removed: int = 0
+    generation: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed or self.duplicates)
+
+    def summary(self) -> str:
+        """One line for people."""
+        parts = [
+            f"{len(self.added)} added", f"{len(self.updated)} updated", f"{len(self.removed)} removed",
+            f"{self.unchanged} unchanged",
+        ]
+        if self.duplicates:
+            parts.append(f"{len(self.duplicates)} duplicate")
+        parts.append(f"{len(self.skipped)} skipped")
+        return (f"Indexed: {', '.join(parts)}; {self.chunks_added} chunks embedded "
+                f"in {self.seconds:.1f}s (generation {self.generation}).")
+
+
+@dataclass(frozen=True)
+class _Planned:
+    key: str
+    article: Article
+    fingerprint: str
+    is_new: bool
+
+
+def scan_articles(articles_dir: Path) -> dict[str, Path]:
+    """Article files under `articles_dir` by key (their POSIX path inside it); hidden ones skipped.
+
+    Raises:
+        ArticlesDirNotFound: the folder does not exist.
+    """
+    articles_dir = Path(articles_dir)
+    if not articles_dir.is_dir():
+        raise ArticlesDirNotFound(f"articles folder {articles_dir} does not exist")
+    found: dict[str, Path] = {}
+    for root, dirs, files in os.walk(articles_dir, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.startswith("."):
+                continue
+            path = Path(root) / name
+            found[path.relative_to(articles_dir).as_posix()] = path
+    return found
+
+
+def _fingerprint(path: Path) -> str:
+    stat = path.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+@contextmanager
+def writer_lock(index_dir: Path, wait_seconds: float) -> Iterator[None]:
+    """Hold the index's write lock; wait up to `wait_seconds` for another writer.
+
+    Raises:
+        IndexLocked: another indexer still holds it after the wait.
+    """
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / LOCK_NAME, "a+") as handle:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise IndexLocked(
+                        f"another indexer is writing {index_dir}; try again when it has finished"
+                    ) from None
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class IndexBuilder:
+    """Builds and updates the index at `index_dir` from an articles folder."""
+
+    def __init__(self, index_dir: Path, encoder: TextEncoder, chunking: ChunkingSettings | None = None,
+                 reader: ArticleReader | None = None, lock_wait_seconds: float = 0.0) -> None:
+        self.index_dir = Path(index_dir)
+        self.encoder = encoder
+        self.chunking = chunking or ChunkingSettings()
+        self.chunker = Chunker(self.chunking)
+        self.reader = reader or ArticleReader()
+        self.lock_wait_seconds = lock_wait_seconds
+
+    def update(self, articles_dir: Path, *, rebuild: bool = False,
+               progress: Progress | None = None) -> IndexReport:
+        """Index new and changed articles, drop removed ones; returns what changed.
+
+        Raises:
+            ArticlesDirNotFound, IndexLocked, IndexMismatch, IndexCorrupt, ModelNotFound.
+        """
+        started = time.monotonic()
+        files = scan_articles(articles_dir)
+        with writer_lock(self.index_dir, self.lock_wait_seconds):
+            manifest, fresh = self._manifest(rebuild)
+            store = DocumentStore(self.index_dir / manifest.store)
+            try:
+                vectors = FaissVectorStore(self.index_dir / manifest.vectors, manifest.dimension)
+                vectors.open(store.vector_generation, load=False)
+                report = self._apply(store, vectors, Path(articles_dir), files, progress)
+                if fresh:
+                    manifest.save(self.index_dir)
+                    self._remove_unused(manifest)
+                vectors.prune(vectors.generations()[-KEEP_GENERATIONS:] + [store.vector_generation or ""])
+                report.generation = store.generation
+            finally:
+                store.close()
+        report.seconds = time.monotonic() - started
+        return report
+
+    # -- steps ---------------------------------------------------------------------
+    def _manifest(self, rebuild: bool) -> tuple[Manifest, bool]:
+        """The manifest to write into, and whether it is new (to be switched in at the end)."""
+        try:
+            current = Manifest.load(self.index_dir)
+        except IndexNotFound:
+            current = None
+        if current is not None and not rebuild:
+            if current.model != self.encoder.name or current.chunking != self.chunking:
+                raise IndexMismatch(
+                    f"the index at {self.index_dir} was built with model {current.model!r} and "
+                    f"{current.chunking}; it differs from the settings now asked for. "
+                    f"Run `newsqa index --rebuild` to rebuild it."
+                )
+            return current, False
+        suffix = "" if current is None else "-" + uuid.uuid4().hex[:8]
+        manifest = Manifest(
+            model=self.encoder.name, dimension=self.encoder.dimension, chunking=self.chunking,
+            store=f"store{suffix}.sqlite", vectors=f"vectors{suffix}",
+        )
+        if current is None:
+            manifest.save(self.index_dir)  # an empty index is a valid index
+            return manifest, False
+        return manifest, True
+
+    def _remove_unused(self, manifest: Manifest) -> None:
+        """After a rebuild is switched in, delete the files of the old index."""
+        keep = {manifest.store, manifest.vectors, "manifest.json", LOCK_NAME}
+        for path in self.index_dir.iterdir():
+            if path.name in keep or path.name.startswith(manifest.store):
+                continue
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+    def _plan(self, store: DocumentStore, articles_dir: Path, files: dict[str, Path],
+              report: IndexReport) -> tuple[list[_Planned], list[str]]:
+        known = store.sources()
+        planned: list[_Planned] = []
+        for key, path in files.items():
+            record = known.get(key)
+            try:
+                fingerprint = _fingerprint(path)
+                if record is not None and record.fingerprint == fingerprint:
+                    report.unchanged += 1
+                    continue
+                article = self.reader.read(path, key=key, source=str(articles_dir / key))
+            except ArticleError as error:
+                report.skipped.append(SkippedArticle(str(articles_dir / key), str(error)))
+                continue
+            except OSError as error:
+                report.skipped.append(SkippedArticle(str(articles_dir / key), f"cannot read: {error}"))
+                continue
+            if record is not None and record.content_hash == article.content_hash:
+                store.upsert_source(key, article.source, record.article_id, fingerprint)
+                report.unchanged += 1
+                continue
+            planned.append(_Planned(key, article, fingerprint, record is None))
+        # A file that could not be read this time keeps its old entry rather than vanish.
+        kept = {Path(s.source).relative_to(articles_dir).as_posix() for s in report.skipped
+                if Path(s.source).is_relative_to(articles_dir)}
+        removed = sorted(key for key in known if key not in files and key not in kept)
+        return planned, removed
+
+    def _apply(self, store: DocumentStore, vectors: FaissVectorStore, articles_dir: Path,
+               files: dict[str, Path], progress: Progress | None) -> IndexReport:
+        report = IndexReport()
+        planned, removed = self._plan(store, articles_dir, files, report)
+        if not planned and not removed:
+            return report
+        recorded: set[str] = set()
+        existing = store.article_ids_by_hash({p.article.content_hash for p in planned})
+        to_embed: dict[str, _Planned] = {}
+        for item in planned:
+            if item.article.content_hash not in existing:
+                to_embed.setdefault(item.article.content_hash, item)
+        done = 0
+        if progress:
+            progress(0, len(to_embed))
+        # Each batch is one commit; the first also carries removals and sources whose
+        # content is indexed already (renames, duplicates).
+        batches = [list(to_embed.values())[i:i + BATCH_ARTICLES]
+                   for i in range(0, len(to_embed), BATCH_ARTICLES)] or [[]]
+        for number, batch in enumerate(batches):
+            embedded = []
+            for group in range(0, len(batch), EMBED_GROUP):
+                items = batch[group:group + EMBED_GROUP]
+                embedded.extend(zip(items, self._embed([item.article for item in items])))
+                done += len(items)
+                if progress:
+                    progress(done, len(to_embed))
+            first_id = store.reserve_chunk_ids(sum(len(chunks) for _, chunks in embedded))
+            store.begin()
+            try:
+                next_id = first_id
+                for item, chunks in embedded:
+                    article = item.article
+                    article_id = store.insert_article(article.content_hash, article.title, article.text,
+                                                      article.published, article.author, article.url)
+                    existing[article.content_hash] = article_id
+                    store.insert_chunks(article_id, article.text, next_id, chunks)
+                    if chunks:
+                        vectors.add(np.arange(next_id, next_id + len(chunks), dtype=np.int64),
+                                    np.vstack([c.vector for c in chunks]))
+                    next_id += len(chunks)
+                    report.chunks_added += len(chunks)
+                for item in planned:
+                    article_id = existing.get(item.article.content_hash)
+                    if item.key in recorded or article_id is None:
+                        continue
+                    store.upsert_source(item.key, item.article.source, article_id, item.fingerprint)
+                    recorded.add(item.key)
+                    self._record(report, item, to_embed)
+                if number == 0:
+                    for key in removed:
+                        store.delete_source(key)
+                        report.removed.append(str(articles_dir / key))
+                dropped = store.delete_orphan_articles()
+                vectors.delete(dropped)
+                report.chunks_removed += len(dropped)
+                store.commit(vectors.commit())
+            except BaseException:
+                store.rollback()
+                raise
+        return report
+
+    @staticmethod
+    def _record(report: IndexReport, item: _Planned, to_embed: dict[str, _Planned]) -> None:
+        if not item.is_new:
+            report.updated.append(item.article.source)
+        elif to_embed.get(item.article.content_hash) is item:
+            report.added.append(item.article.source)
+        else:
+            report.duplicates.append(item.article.source)
+
+    def _embed(self, articles: list[Article]) -> list[list[NewChunk]]:
+        """Chunk and embed articles in one model batch: passage and pooled sentence vectors."""
+        spans = [self.chunker.chunk(article.text) for article in articles]
+        texts, relative = [], []
+        for article, chunks in zip(articles, spans):
+            for c in chunks:
+                texts.append(article.text[c.start:c.end])
+                relative.append([(s.start - c.start, s.end - c.start) for s in c.sentences])
+        if not texts:
+            return [[] for _ in articles]
+        encoded = self.encoder.encode_passages(texts, relative)
+        result: list[list[NewChunk]] = []
+        row = 0
+        for chunks in spans:
+            result.append([
+                NewChunk(
+                    ordinal=n, start=c.start, end=c.end, vector=encoded.passages[row + n],
+                    sentences=[(s.start, s.end, s.paragraph, encoded.sentences[row + n][i])
+                               for i, s in enumerate(c.sentences)],
+                )
+                for n, c in enumerate(chunks)
+            ])
+            row += len(chunks)
+        return result

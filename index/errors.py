@@ -1,0 +1,33 @@
+"""Exceptions raised by the index layer; the edges (CLI, bot) turn them into messages."""
+
+
+class IndexLayerError(Exception):
+    """Base class of every error the index layer raises on purpose."""
+
+
+class ArticleError(IndexLayerError):
+    """An article could not be read or holds no usable text."""
+
+
+class ArticlesDirNotFound(IndexLayerError):
+    """The configured articles folder does not exist."""
+
+
+class IndexNotFound(IndexLayerError):
+    """No index has been built at the given directory yet."""
+
+
+class IndexCorrupt(IndexLayerError):
+    """The index exists but cannot be read; it must be rebuilt."""
+
+
+class IndexMismatch(IndexLayerError):
+    """The index was built with other settings (model, chunking) than the ones asked for."""
+
+
+class ModelNotFound(IndexLayerError):
+    """The embedding model name or path cannot be loaded."""
+
+
+class IndexLocked(IndexLayerError):
+    """Another indexer holds the write lock."""

@@ -1,0 +1,77 @@
+"""The index manifest: a small JSON file that says what an index directory holds.
+
+It names the document store and vector folder in use, so a full rebuild can be written
+beside the old one and switched in with one atomic rename of this file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from .chunking import ChunkingSettings
+from .errors import IndexCorrupt, IndexNotFound
+
+FORMAT_VERSION = 1
+MANIFEST_NAME = "manifest.json"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """Declared keys of an index directory; round-trips through `manifest.json`."""
+
+    model: str
+    dimension: int
+    chunking: ChunkingSettings
+    store: str = "store.sqlite"
+    vectors: str = "vectors"
+    format_version: int = FORMAT_VERSION
+    created_at: float = field(default_factory=time.time)
+
+    def to_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        data["chunking"] = self.chunking.to_dict()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> "Manifest":
+        known = {f.name for f in fields(cls)}
+        values = {key: value for key, value in data.items() if key in known}
+        values["chunking"] = ChunkingSettings(**dict(values.get("chunking") or {}))
+        return cls(**values)
+
+    def save(self, directory: Path) -> None:
+        """Write atomically: readers see the old manifest or the new one, never half."""
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / MANIFEST_NAME
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "w", encoding="utf-8") as handle:
+            json.dump(self.to_dict(), handle, indent=2)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, directory: Path) -> "Manifest":
+        """Read the manifest of the index at `directory`.
+
+        Raises:
+            IndexNotFound: no manifest there.
+            IndexCorrupt: unreadable JSON, unknown format version or missing keys.
+        """
+        path = Path(directory) / MANIFEST_NAME
+        if not path.exists():
+            raise IndexNotFound(f"no index at {directory}")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            manifest = cls.from_dict(data)
+        except (OSError, ValueError, TypeError) as error:
+            raise IndexCorrupt(f"manifest {path} is unreadable: {error}") from error
+        if manifest.format_version != FORMAT_VERSION:
+            raise IndexCorrupt(
+                f"index format {manifest.format_version} is not supported (expected {FORMAT_VERSION})"
+            )
+        return manifest

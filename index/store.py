@@ -1,0 +1,402 @@
+"""The document store: articles, their sources, chunks, sentences and the keyword index.
+
+One SQLite file in WAL mode. Chunk text lives in an FTS5 table (rowid = chunk id), whose
+built-in `bm25()` ranking is the keyword half of hybrid search; it updates in place and
+inside the same transaction as everything else, so keyword search and documents never
+disagree. Each `commit` is one transaction and bumps the generation readers watch.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import IndexCorrupt
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles(
+    id INTEGER PRIMARY KEY,
+    content_hash TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    text TEXT NOT NULL,
+    published TEXT,
+    author TEXT,
+    url TEXT,
+    added_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sources(
+    key TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    article_id INTEGER NOT NULL REFERENCES articles(id),
+    fingerprint TEXT NOT NULL,
+    indexed_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sources_article ON sources(article_id);
+CREATE TABLE IF NOT EXISTS chunks(
+    id INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles(id),
+    ordinal INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    vector BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id, ordinal);
+CREATE TABLE IF NOT EXISTS sentences(
+    chunk_id INTEGER NOT NULL,
+    ordinal INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    paragraph INTEGER NOT NULL,
+    vector BLOB NOT NULL,
+    PRIMARY KEY(chunk_id, ordinal)
+) WITHOUT ROWID;
+CREATE VIRTUAL TABLE IF NOT EXISTS chunk_text USING fts5(
+    text, tokenize = 'porter unicode61 remove_diacritics 2'
+);
+"""
+
+# Words too common to help keyword search; question words included on purpose.
+STOPWORDS = frozenset("""
+a about above after again against all am an and any are as at be because been before being
+below between both but by can could did do does doing down during each few for from further
+had has have having he her here hers herself him himself his how i if in into is it its
+itself just me more most my myself no nor not now of off on once only or other our ours
+ourselves out over own same she should so some such than that the their theirs them
+themselves then there these they this those through to too under until up very was we were
+what when where which while who whom whose why will with would you your yours yourself
+yourselves many much
+""".split())
+_TERM = re.compile(r"\w+", re.UNICODE)
+# Vectors are stored as float16: half the bytes, and cosine scores move by < 1e-3.
+_VECTOR_DTYPE = np.float16
+
+
+def keyword_terms(text: str) -> list[str]:
+    """Distinct lower-case content words of `text`, in order."""
+    seen: dict[str, None] = {}
+    for term in _TERM.findall(text.casefold()):
+        if term not in STOPWORDS and term not in seen:
+            seen[term] = None
+    return list(seen)
+
+
+def to_blob(vector: np.ndarray) -> bytes:
+    return np.asarray(vector, dtype=_VECTOR_DTYPE).tobytes()
+
+
+def from_blob(blob: bytes) -> np.ndarray:
+    return np.frombuffer(blob, dtype=_VECTOR_DTYPE).astype(np.float32)
+
+
+def _locked(method: Callable) -> Callable:
+    """Serialise use of the one connection between the threads that answer questions."""
+
+    @functools.wraps(method)
+    def wrapper(self: "DocumentStore", *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+@dataclass(frozen=True)
+class StoredSentence:
+    """A sentence of a stored chunk, with its vector pooled at indexing time."""
+
+    start: int
+    end: int
+    paragraph: int
+    vector: np.ndarray
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk joined with its article: what retrieval needs to quote it."""
+
+    chunk_id: int
+    article_id: int
+    ordinal: int
+    start: int
+    end: int
+    text: str
+    article_text: str
+    title: str
+    source: str
+    published: str | None
+    author: str | None
+    url: str | None
+    vector: np.ndarray
+    sentences: tuple[StoredSentence, ...]
+
+
+@dataclass(frozen=True)
+class NewChunk:
+    """A chunk to insert: offsets, its vector and its sentences' vectors."""
+
+    ordinal: int
+    start: int
+    end: int
+    vector: np.ndarray
+    sentences: Sequence[tuple[int, int, int, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """What the store remembers of one article file or URL."""
+
+    key: str
+    source: str
+    article_id: int
+    content_hash: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class StoreStats:
+    """Counts and age of the index, for `stats` and `/stats`."""
+
+    articles: int
+    sources: int
+    chunks: int
+    generation: int
+    updated_at: float | None
+
+
+class DocumentStore:
+    """SQLite access for the indexer (read-write) and for readers (read-only)."""
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        self.path = Path(path)
+        self.readonly = readonly
+        self._lock = threading.RLock()
+        try:
+            if readonly:
+                if not self.path.exists():
+                    raise IndexCorrupt(f"document store {self.path} is missing")
+                uri = f"file:{self.path}?mode=ro"
+                self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            else:
+                self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=FULL")
+                self.db.executescript(SCHEMA)
+            self.db.execute("PRAGMA busy_timeout=10000")
+            self.db.execute("SELECT count(*) FROM meta").fetchone()
+        except sqlite3.DatabaseError as error:
+            raise IndexCorrupt(f"document store {self.path} is unreadable: {error}") from error
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- meta ----------------------------------------------------------------------
+    @_locked
+    def meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    @_locked
+    def state(self) -> tuple[int, str | None]:
+        """Generation and vector generation, read together in one statement (one snapshot)."""
+        rows = dict(self.db.execute(
+            "SELECT key, value FROM meta WHERE key IN ('generation', 'vector_generation')"
+        ).fetchall())
+        return int(rows.get("generation", "0")), rows.get("vector_generation")
+
+    @property
+    def generation(self) -> int:
+        return int(self.meta("generation", "0"))
+
+    @property
+    def vector_generation(self) -> str | None:
+        return self.meta("vector_generation")
+
+    # -- reading -------------------------------------------------------------------
+    @_locked
+    def sources(self) -> dict[str, SourceRecord]:
+        rows = self.db.execute(
+            "SELECT s.key, s.source, s.article_id, a.content_hash, s.fingerprint "
+            "FROM sources s JOIN articles a ON a.id = s.article_id"
+        )
+        return {row[0]: SourceRecord(*row) for row in rows}
+
+    @_locked
+    def article_ids_by_hash(self, hashes: Iterable[str]) -> dict[str, int]:
+        hashes = list(hashes)
+        found: dict[str, int] = {}
+        for start in range(0, len(hashes), 500):
+            part = hashes[start:start + 500]
+            marks = ",".join("?" * len(part))
+            for content_hash, article_id in self.db.execute(
+                f"SELECT content_hash, id FROM articles WHERE content_hash IN ({marks})", part
+            ):
+                found[content_hash] = article_id
+        return found
+
+    @_locked
+    def keyword_search(self, query: str, k: int) -> list[tuple[int, float]]:
+        """Chunk ids ranked by BM25 for the content words of `query` (higher is better)."""
+        terms = keyword_terms(query)
+        if not terms or k <= 0:
+            return []
+        match = " OR ".join('"' + term.replace('"', '""') + '"' for term in terms[:64])
+        rows = self.db.execute(
+            "SELECT rowid, bm25(chunk_text) FROM chunk_text WHERE chunk_text MATCH ? "
+            "ORDER BY bm25(chunk_text) LIMIT ?",
+            (match, k),
+        ).fetchall()
+        return [(int(rowid), -float(score)) for rowid, score in rows]
+
+    @_locked
+    def chunks(self, chunk_ids: Sequence[int]) -> dict[int, StoredChunk]:
+        """Chunks by id, with article metadata and sentences; unknown ids are left out."""
+        if not chunk_ids:
+            return {}
+        ids = [int(i) for i in chunk_ids]
+        marks = ",".join("?" * len(ids))
+        sentences: dict[int, list[StoredSentence]] = {i: [] for i in ids}
+        for chunk_id, start, end, paragraph, blob in self.db.execute(
+            f"SELECT chunk_id, start, end, paragraph, vector FROM sentences "
+            f"WHERE chunk_id IN ({marks}) ORDER BY chunk_id, ordinal", ids,
+        ):
+            sentences[chunk_id].append(StoredSentence(start, end, paragraph, from_blob(blob)))
+        found: dict[int, StoredChunk] = {}
+        for row in self.db.execute(
+            f"SELECT c.id, c.article_id, c.ordinal, c.start, c.end, a.text, a.title, "
+            f"(SELECT min(s.source) FROM sources s WHERE s.article_id = a.id), "
+            f"a.published, a.author, a.url, c.vector "
+            f"FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id IN ({marks})", ids,
+        ):
+            chunk_id, article_id, ordinal, start, end, text, title, source, published, author, url, blob = row
+            found[chunk_id] = StoredChunk(
+                chunk_id, article_id, ordinal, start, end, text[start:end], text, title,
+                source or "", published, author, url, from_blob(blob), tuple(sentences[chunk_id]),
+            )
+        return found
+
+    @_locked
+    def neighbours(self, chunk_id: int) -> tuple[int | None, int | None]:
+        """Ids of the chunks before and after `chunk_id` in its article."""
+        row = self.db.execute("SELECT article_id, ordinal FROM chunks WHERE id = ?", (chunk_id,)).fetchone()
+        if row is None:
+            return None, None
+        before = self.db.execute(
+            "SELECT id FROM chunks WHERE article_id = ? AND ordinal < ? ORDER BY ordinal DESC LIMIT 1", row
+        ).fetchone()
+        after = self.db.execute(
+            "SELECT id FROM chunks WHERE article_id = ? AND ordinal > ? ORDER BY ordinal LIMIT 1", row
+        ).fetchone()
+        return (before[0] if before else None), (after[0] if after else None)
+
+    @_locked
+    def chunk_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """All chunk ids and vectors, for rebuilding the vector store without re-embedding."""
+        ids, vectors = [], []
+        for chunk_id, blob in self.db.execute("SELECT id, vector FROM chunks ORDER BY id"):
+            ids.append(chunk_id)
+            vectors.append(from_blob(blob))
+        if not ids:
+            return np.zeros(0, np.int64), np.zeros((0, 0), np.float32)
+        return np.asarray(ids, np.int64), np.vstack(vectors)
+
+    @_locked
+    def list_articles(self, offset: int = 0, limit: int = 20) -> list[tuple[str, str, str | None]]:
+        """(title, source, published) of indexed articles, newest first."""
+        return self.db.execute(
+            "SELECT a.title, min(s.source), a.published FROM articles a "
+            "JOIN sources s ON s.article_id = a.id GROUP BY a.id "
+            "ORDER BY a.added_at DESC, a.id DESC LIMIT ? OFFSET ?", (limit, offset),
+        ).fetchall()
+
+    @_locked
+    def stats(self) -> StoreStats:
+        count = lambda table: self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: E731
+        updated = self.meta("updated_at")
+        return StoreStats(
+            articles=count("articles"), sources=count("sources"), chunks=count("chunks"),
+            generation=self.generation, updated_at=float(updated) if updated else None,
+        )
+
+    # -- writing -------------------------------------------------------------------
+    def reserve_chunk_ids(self, count: int) -> int:
+        """First of `count` fresh chunk ids; ids are never reused, even after a crash."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            first = int(self.meta("next_chunk_id", "1"))
+            low = max(first, (self.db.execute("SELECT max(id) FROM chunks").fetchone()[0] or 0) + 1)
+            self.db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('next_chunk_id', ?)", (str(low + count),)
+            )
+        return low
+
+    def begin(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def insert_article(self, content_hash: str, title: str, text: str, published: str | None,
+                       author: str | None, url: str | None) -> int:
+        cursor = self.db.execute(
+            "INSERT INTO articles(content_hash, title, text, published, author, url, added_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)", (content_hash, title, text, published, author, url, time.time()),
+        )
+        return int(cursor.lastrowid)
+
+    def insert_chunks(self, article_id: int, text: str, first_id: int, chunks: Sequence[NewChunk]) -> None:
+        for offset, chunk in enumerate(chunks):
+            chunk_id = first_id + offset
+            self.db.execute(
+                "INSERT INTO chunks(id, article_id, ordinal, start, end, vector) VALUES (?, ?, ?, ?, ?, ?)",
+                (chunk_id, article_id, chunk.ordinal, chunk.start, chunk.end, to_blob(chunk.vector)),
+            )
+            self.db.execute("INSERT INTO chunk_text(rowid, text) VALUES (?, ?)",
+                            (chunk_id, text[chunk.start:chunk.end]))
+            self.db.executemany(
+                "INSERT INTO sentences(chunk_id, ordinal, start, end, paragraph, vector) VALUES (?, ?, ?, ?, ?, ?)",
+                [(chunk_id, n, s, e, p, to_blob(v)) for n, (s, e, p, v) in enumerate(chunk.sentences)],
+            )
+
+    def upsert_source(self, key: str, source: str, article_id: int, fingerprint: str) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO sources(key, source, article_id, fingerprint, indexed_at) "
+            "VALUES (?, ?, ?, ?, ?)", (key, source, article_id, fingerprint, time.time()),
+        )
+
+    def delete_source(self, key: str) -> None:
+        self.db.execute("DELETE FROM sources WHERE key = ?", (key,))
+
+    def delete_orphan_articles(self) -> list[int]:
+        """Remove articles no source points at; returns the ids of their chunks."""
+        orphans = [row[0] for row in self.db.execute(
+            "SELECT id FROM articles WHERE id NOT IN (SELECT article_id FROM sources)"
+        )]
+        chunk_ids: list[int] = []
+        for article_id in orphans:
+            ids = [row[0] for row in self.db.execute("SELECT id FROM chunks WHERE article_id = ?", (article_id,))]
+            chunk_ids.extend(ids)
+            self.db.executemany("DELETE FROM chunk_text WHERE rowid = ?", [(i,) for i in ids])
+            self.db.executemany("DELETE FROM sentences WHERE chunk_id = ?", [(i,) for i in ids])
+            self.db.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
+            self.db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+        return chunk_ids
+
+    def commit(self, vector_generation: str) -> int:
+        """End the open transaction, recording the vector generation it matches."""
+        generation = self.generation + 1
+        self.db.executemany(
+            "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+            [("generation", str(generation)), ("vector_generation", vector_generation),
+             ("updated_at", repr(time.time()))],
+        )
+        self.db.execute("COMMIT")
+        return generation
+
+    def rollback(self) -> None:
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")

@@ -1,0 +1,13 @@
+"""Retrieval layer: answer a question from an index with verbatim quotes. No user I/O."""
+
+from .answerer import MIN_RELEVANCE, QueryEncoder, QuestionAnswerer, clean_question
+from .answers import Answer, AnswerSet
+from .errors import EmptyQuestion, RetrievalError
+from .hybrid import HybridRetriever, RetrievedPassage, rrf_fuse
+from .quotes import Quote, QuotePicker
+
+__all__ = [
+    "MIN_RELEVANCE", "Answer", "AnswerSet", "EmptyQuestion", "HybridRetriever", "QueryEncoder",
+    "Quote", "QuotePicker", "QuestionAnswerer", "RetrievalError", "RetrievedPassage",
+    "clean_question", "rrf_fuse",
+]

@@ -1,0 +1,101 @@
+"""Question in, quoted answers out: the one entry point the CLI and the bot call."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+from newsqa.index import IndexReader
+
+from .answers import Answer, AnswerSet
+from .errors import EmptyQuestion
+from .hybrid import HybridRetriever
+from .quotes import Quote, QuotePicker
+
+# Below this similarity (cosine of question and best sentence or passage) nothing in the
+# corpus is about the question, and we say so rather than quote noise.
+MIN_RELEVANCE = 0.30
+# Questions are cut to this many characters before searching; longer text is not a question.
+MAX_QUESTION_CHARS = 1000
+# Passages examined per answer asked for.
+PASSAGES_PER_ANSWER = 2
+_WORD = re.compile(r"\w", re.UNICODE)
+
+
+class QueryEncoder(Protocol):
+    """The part of an embedding model answering needs."""
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def clean_question(question: str) -> str:
+    """The question as searched: trimmed, control characters removed, length bounded.
+
+    Raises:
+        EmptyQuestion: nothing searchable is left.
+    """
+    text = "".join(ch if ch.isprintable() else " " for ch in question)
+    text = " ".join(text.split())[:MAX_QUESTION_CHARS]
+    if not _WORD.search(text):
+        raise EmptyQuestion("the question is empty; ask something like “who led the Chinese delegation?”")
+    return text
+
+
+class QuestionAnswerer:
+    """Answers questions from the latest generation of an index."""
+
+    def __init__(self, reader: IndexReader, encoder: QueryEncoder,
+                 retriever: HybridRetriever | None = None, picker: QuotePicker | None = None,
+                 min_relevance: float = MIN_RELEVANCE) -> None:
+        self.reader = reader
+        self.encoder = encoder
+        self.retriever = retriever or HybridRetriever()
+        self.picker = picker or QuotePicker()
+        self.min_relevance = min_relevance
+
+    def ask(self, question: str, k: int = 3) -> AnswerSet:
+        """The top `k` quoted answers to `question`.
+
+        Raises:
+            EmptyQuestion: the question has no words.
+        """
+        return self.ask_many([question], k)[0]
+
+    def ask_many(self, questions: Sequence[str], k: int = 3) -> list[AnswerSet]:
+        """Answers for several questions, embedding them in one batch.
+
+        Raises:
+            EmptyQuestion: one of the questions has no words.
+        """
+        cleaned = [clean_question(q) for q in questions]
+        vectors = self.encoder.encode_queries(cleaned)
+        snapshot = self.reader.snapshot
+        results = []
+        for original, text, vector in zip(questions, cleaned, vectors):
+            passages = self.retriever.search(snapshot, text, vector, k=max(k, 1) * PASSAGES_PER_ANSWER)
+            quotes = self.picker.pick(text, vector, passages)
+            results.append(self._answer_set(original, quotes, k))
+        return results
+
+    def _answer_set(self, question: str, quotes: list[Quote], k: int) -> AnswerSet:
+        if not quotes or quotes[0].relevance < self.min_relevance:
+            return AnswerSet(question=question, found=False, answers=[])
+        answers: list[Answer] = []
+        seen: set[str] = set()
+        for quote in quotes:
+            key = " ".join(quote.text.split()).casefold()
+            if key in seen or quote.relevance < self.min_relevance:
+                continue
+            seen.add(key)
+            chunk = quote.passage.chunk
+            answers.append(Answer(
+                quote=quote.text, passage=chunk.text, score=round(quote.score, 4), title=chunk.title,
+                source=chunk.source, published=chunk.published, url=chunk.url,
+                quote_start=quote.start, quote_end=quote.end, chunk_id=chunk.chunk_id,
+            ))
+            if len(answers) == k:
+                break
+        return AnswerSet(question=question, found=bool(answers), answers=answers)

@@ -1,0 +1,68 @@
+"""Hybrid retrieval: dense (FAISS) and keyword (FTS5 BM25) rankings fused with RRF."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from newsqa.index import IndexSnapshot, StoredChunk
+
+# RRF's k dampens the weight of top ranks; 60 is the value of Cormack et al. (2009),
+# and flat enough that one list's rank 1 cannot drown the other list's ranks 2-5.
+RRF_K = 60
+# Candidates taken from each ranking before fusion.
+CANDIDATES = 30
+
+
+def rrf_fuse(rankings: Sequence[Sequence[int]], weights: Sequence[float], k: int = RRF_K) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion of id rankings; returns (id, fused score) best first."""
+    scores: dict[int, float] = {}
+    for ranking, weight in zip(rankings, weights):
+        for rank, item in enumerate(ranking):
+            scores[item] = scores.get(item, 0.0) + weight / (k + rank + 1)
+    return sorted(scores.items(), key=lambda pair: -pair[1])
+
+
+@dataclass(frozen=True)
+class RetrievedPassage:
+    """A chunk found for a question, with the evidence of each ranking."""
+
+    chunk: StoredChunk
+    rank: int
+    fused: float
+    dense: float
+    keyword: float
+
+
+class HybridRetriever:
+    """Finds the passages most likely to answer a question."""
+
+    def __init__(self, dense_weight: float = 1.0, keyword_weight: float = 1.0,
+                 candidates: int = CANDIDATES) -> None:
+        self.dense_weight = dense_weight
+        self.keyword_weight = keyword_weight
+        self.candidates = candidates
+
+    def search(self, snapshot: IndexSnapshot, question: str, query_vector: np.ndarray,
+               k: int = 8) -> list[RetrievedPassage]:
+        """Top-k passages for `question` from `snapshot`, best first."""
+        hits = snapshot.vector_search(query_vector.reshape(1, -1), self.candidates)[0]
+        dense = {int(i): float(s) for i, s in zip(hits.ids, hits.scores)}
+        keyword = dict(snapshot.keyword_search(question, self.candidates))
+        fused = rrf_fuse([list(dense), list(keyword)], [self.dense_weight, self.keyword_weight])
+        top = fused[: k * 2]
+        chunks = snapshot.chunks([chunk_id for chunk_id, _ in top])
+        found: list[RetrievedPassage] = []
+        for chunk_id, score in top:
+            chunk = chunks.get(chunk_id)
+            if chunk is None:  # deleted since the vectors were loaded
+                continue
+            dense_score = dense.get(chunk_id)
+            if dense_score is None:  # a keyword-only hit: score it against its stored vector
+                dense_score = float(np.dot(query_vector, chunk.vector))
+            found.append(RetrievedPassage(chunk, len(found), score, dense_score, keyword.get(chunk_id, 0.0)))
+            if len(found) == k:
+                break
+        return found
