@@ -25,7 +25,7 @@ import numpy as np
 from .articles import Article, ArticleReader
 from .chunking import Chunker, ChunkingSettings
 from .embedding import TextEncoder
-from .errors import ArticleError, ArticlesDirNotFound, IndexLocked, IndexMismatch, IndexNotFound
+from .errors import ArticleError, ArticlesDirNotFound, IndexCorrupt, IndexLocked, IndexMismatch, IndexNotFound
 from .manifest import Manifest
 from .store import DocumentStore, NewChunk
 from .vectors import FaissVectorStore
@@ -183,10 +183,15 @@ class IndexBuilder:
     # -- steps ---------------------------------------------------------------------
     def _manifest(self, rebuild: bool) -> tuple[Manifest, bool]:
         """The manifest to write into, and whether it is new (to be switched in at the end)."""
+        broken = False
         try:
             current = Manifest.load(self.index_dir)
         except IndexNotFound:
             current = None
+        except IndexCorrupt:
+            if not rebuild:
+                raise
+            current, broken = None, True
         if current is not None and not rebuild:
             if current.model != self.encoder.name or current.chunking != self.chunking:
                 raise IndexMismatch(
@@ -195,12 +200,13 @@ class IndexBuilder:
                     f"Run `newsqa index --rebuild` to rebuild it."
                 )
             return current, False
-        suffix = "" if current is None else "-" + uuid.uuid4().hex[:8]
+        replacing = current is not None or broken
+        suffix = "-" + uuid.uuid4().hex[:8] if replacing else ""
         manifest = Manifest(
             model=self.encoder.name, dimension=self.encoder.dimension, chunking=self.chunking,
             store=f"store{suffix}.sqlite", vectors=f"vectors{suffix}",
         )
-        if current is None:
+        if not replacing:
             manifest.save(self.index_dir)  # an empty index is a valid index
             return manifest, False
         return manifest, True

@@ -7,6 +7,7 @@ indexing nor when answering.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
@@ -195,6 +196,7 @@ class SentenceTransformerEncoder:
         return EncodedPassages(_normalise(passages), [_normalise(v) for v in sentences])
 
 
+@functools.lru_cache(maxsize=4)
 def load_encoder(name: str = DEFAULT_MODEL) -> TextEncoder:
-    """The encoder for a configured model name or path (not yet loaded)."""
+    """The encoder for a configured model name or path; one instance per name per process."""
     return SentenceTransformerEncoder(name)

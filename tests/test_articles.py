@@ -1,0 +1,87 @@
+"""Reading and cleaning articles: titles, junk, repeats, encodings."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import SEED_FILE
+from newsqa.index import ArticleCleaner, ArticleError, ArticleReader, decode_text
+
+
+def test_seed_title_skips_navigation_lines():
+    article = ArticleReader().read(SEED_FILE, key="seed.txt", source="seeds/seed.txt")
+    assert article.title == "Top Russian, Chinese Officials To Visit North Korea in Post-Pandemic First"
+    assert "Accessibility links" not in article.text
+    assert "Breaking News" not in article.text
+
+
+def test_seed_repeated_caption_is_kept_once():
+    article = ArticleReader().read(SEED_FILE, key="seed.txt", source="seeds/seed.txt")
+    caption = "In this photo taken in Pyongyang, North Korea, on July 19, 2023"
+    assert SEED_FILE.read_text().count(caption) == 2
+    assert article.text.count(caption) == 1
+
+
+def test_every_paragraph_is_verbatim_from_the_file():
+    raw = SEED_FILE.read_text()
+    article = ArticleReader().read(SEED_FILE, key="seed.txt", source="seeds/seed.txt")
+    for paragraph in article.text.split("\n\n"):
+        assert paragraph in raw
+
+
+@pytest.mark.parametrize(
+    ("raw", "title"),
+    [
+        ("Skip to content\n\nMenu\n\n# Floods close the main road\n\nWater rose overnight.", "Floods close the main road"),
+        ("Short\n\nCity council approves new budget\n\nThe vote was 7-2.", "City council approves new budget"),
+        ("One line only that is long enough to be a title\n\nBody text here.", "One line only that is long enough to be a title"),
+    ],
+)
+def test_title_is_first_real_line(raw, title):
+    article = ArticleCleaner().clean(raw, key="k", source="s", fallback_title="fallback")
+    assert article.title == title
+    assert title not in article.text
+
+
+def test_repeated_paragraph_dropped():
+    raw = "A headline for the story\n\nSame paragraph here.\n\nOther text.\n\nSame paragraph here."
+    article = ArticleCleaner().clean(raw, key="k", source="s", fallback_title="f")
+    assert article.text.count("Same paragraph here.") == 1
+    assert article.skipped_paragraphs == 1
+
+
+def test_same_content_same_hash_whatever_the_name():
+    cleaner = ArticleCleaner()
+    a = cleaner.clean("Title of the story\n\nBody.", key="a.txt", source="a.txt", fallback_title="a")
+    b = cleaner.clean("Title of the story\n\nBody.", key="b.txt", source="b.txt", fallback_title="b")
+    c = cleaner.clean("Title of the story\n\nBody!", key="c.txt", source="c.txt", fallback_title="c")
+    assert a.content_hash == b.content_hash != c.content_hash
+
+
+def test_latin1_is_decoded():
+    text = "Le café de la gare a fermé. Les habitants réagissent à la décision du maire."
+    assert decode_text(text.encode("latin-1")) == text
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("empty.txt", b"", "empty"),
+        ("blank.txt", b"  \n\n ", "empty"),
+        ("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00", "binary"),
+        ("nav.txt", b"Menu\n\nSearch\n\nBreaking News", "no text"),
+        ("image.png", b"not really", "unsupported"),
+    ],
+)
+def test_bad_files_raise_article_error(tmp_path, name, data, reason):
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(ArticleError, match=reason):
+        ArticleReader().read(path, key=name, source=name)
+
+
+def test_oversized_file_rejected(tmp_path):
+    path = tmp_path / "big.txt"
+    path.write_text("A long story title here\n\n" + "word " * 1000)
+    with pytest.raises(ArticleError, match="too large"):
+        ArticleReader(max_bytes=1000).read(path, key="big.txt", source="big.txt")

@@ -1,0 +1,104 @@
+"""Incremental indexing with the real model: add, change, delete, duplicates, skips."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from newsqa.index import IndexBuilder, IndexCorrupt, IndexMismatch, IndexReader, Manifest
+from newsqa.index.chunking import ChunkingSettings
+from newsqa.retrieval import QuestionAnswerer
+
+STORY = """Harbour bridge reopens after repairs
+
+The Harbour Bridge in Port Elms reopened on Monday after eight months of repairs costing 40 million dollars.
+
+Mayor Ingrid Vasquez cut the ribbon at the ceremony, which was attended by several hundred residents.
+"""
+
+
+def _build(index_dir, articles, encoder):
+    return IndexBuilder(index_dir, encoder).update(articles)
+
+
+def _ask(index_dir, encoder, question):
+    return QuestionAnswerer(IndexReader(index_dir), encoder).ask(question)
+
+
+def test_manifest_records_model_dimension_chunking(tmp_path, articles, encoder):
+    _build(tmp_path / "index", articles, encoder)
+    data = json.loads((tmp_path / "index" / "manifest.json").read_text())
+    assert data["model"] == "all-MiniLM-L6-v2"
+    assert data["dimension"] == 384
+    assert data["chunking"]["chunk_size"] == ChunkingSettings().chunk_size
+    assert data["format_version"] == 1
+    assert Manifest.load(tmp_path / "index").to_dict() == data
+
+
+def test_add_change_delete_duplicate(tmp_path, articles, encoder):
+    index_dir = tmp_path / "index"
+    first = _build(index_dir, articles, encoder)
+    assert len(first.added) == 1 and first.chunks_added > 0
+
+    noop = _build(index_dir, articles, encoder)
+    assert not noop.changed and noop.unchanged == 1 and noop.chunks_added == 0
+
+    (articles / "bridge.txt").write_text(STORY)
+    added = _build(index_dir, articles, encoder)
+    assert [s.rsplit("/", 1)[-1] for s in added.added] == ["bridge.txt"]
+    assert "Ingrid Vasquez" in _ask(index_dir, encoder, "Who cut the ribbon at the bridge?").answers[0].quote
+
+    (articles / "copy-of-bridge.md").write_text(STORY)
+    dup = _build(index_dir, articles, encoder)
+    assert len(dup.duplicates) == 1 and dup.chunks_added == 0
+    answers = _ask(index_dir, encoder, "Who cut the ribbon at the bridge?").answers
+    assert sum("Ingrid Vasquez" in a.quote for a in answers) == 1
+
+    (articles / "bridge.txt").write_text(STORY.replace("Ingrid Vasquez", "Tomas Okafor"))
+    changed = _build(index_dir, articles, encoder)
+    assert len(changed.updated) == 1
+    quotes = [a.quote for a in _ask(index_dir, encoder, "Who cut the ribbon at the bridge?").answers]
+    assert any("Tomas Okafor" in q for q in quotes) and any("Ingrid Vasquez" in q for q in quotes)
+
+    (articles / "copy-of-bridge.md").unlink()
+    (articles / "bridge.txt").unlink()
+    removed = _build(index_dir, articles, encoder)
+    assert len(removed.removed) == 2
+    result = _ask(index_dir, encoder, "Who cut the ribbon at the bridge?")
+    assert all("Vasquez" not in a.quote and "Okafor" not in a.quote for a in result.answers)
+
+
+def test_bad_files_are_skipped_with_reasons_and_the_rest_indexed(tmp_path, articles, encoder):
+    (articles / "empty.txt").write_bytes(b"")
+    (articles / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF")
+    (articles / "binary.txt").write_bytes(b"\x00\x01\x02\x03" * 50)
+    (articles / "bridge.txt").write_text(STORY)
+    report = _build(tmp_path / "index", articles, encoder)
+    reasons = {s.source.rsplit("/", 1)[-1]: s.reason for s in report.skipped}
+    assert set(reasons) == {"empty.txt", "photo.jpg", "binary.txt"}
+    assert "empty" in reasons["empty.txt"] and "binary" in reasons["binary.txt"]
+    assert "unsupported" in reasons["photo.jpg"]
+    assert len(report.added) == 2
+
+
+def test_changed_chunking_requires_rebuild(tmp_path, articles, encoder):
+    index_dir = tmp_path / "index"
+    _build(index_dir, articles, encoder)
+    other = IndexBuilder(index_dir, encoder, chunking=ChunkingSettings(chunk_size=300, chunk_overlap=50))
+    with pytest.raises(IndexMismatch, match="--rebuild"):
+        other.update(articles)
+    report = other.update(articles, rebuild=True)
+    assert len(report.added) == 1
+    assert Manifest.load(index_dir).chunking.chunk_size == 300
+    assert "Li Hongzhong" in _ask(index_dir, encoder, "who led the Chinese delegation?").answers[0].quote
+    assert len(list(index_dir.glob("*.sqlite"))) == 1
+
+
+def test_corrupt_store_is_reported(tmp_path, articles, encoder):
+    index_dir = tmp_path / "index"
+    _build(index_dir, articles, encoder)
+    for path in index_dir.glob("store.sqlite*"):
+        path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(IndexCorrupt):
+        IndexReader(index_dir)
