@@ -45,9 +45,10 @@ _FRONT_MATTER_KEYS = {
     "title": "title", "date": "published", "published": "published", "author": "author",
     "url": "url", "source": "url", "canonical_url": "url", "link": "url",
 }
-# In Western text most letters are ASCII; in Cyrillic or Greek bytes misread as Windows-1252
-# nearly all of them are not. Below this share of non-ASCII letters, Windows-1252 it is.
-_MAX_NON_ASCII_LETTERS = 0.3
+# In Western text few words are spelt without an ASCII letter ("à", "ô"); in Cyrillic or
+# Greek bytes misread as Windows-1252 nearly all are. Below this share, Windows-1252 it is.
+_MAX_NON_ASCII_WORDS = 0.3
+_WORD = re.compile(r"[^\W\d_]+")
 # Labels that browsers read as Windows-1252 (the WHATWG encoding standard does the same).
 _WINDOWS_1252_LABELS = frozenset({"iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "us-ascii",
                                   "ascii", "windows-1252", "cp1252", "x-cp1252"})
@@ -167,9 +168,9 @@ def _decode_declared(data: bytes, charset: str | None) -> str | None:
 
 
 def _looks_western(text: str) -> bool:
-    letters = [c for c in text if c.isalpha()]
-    non_ascii = sum(1 for c in letters if not c.isascii())
-    return bool(letters) and non_ascii / len(letters) <= _MAX_NON_ASCII_LETTERS
+    words = _WORD.findall(text)
+    foreign = sum(1 for word in words if not any(c.isascii() for c in word))
+    return bool(words) and foreign / len(words) <= _MAX_NON_ASCII_WORDS
 
 
 def decode_text(data: bytes, declared: str | None = None) -> str:
