@@ -11,6 +11,9 @@ from newsqa.index import ArticlesDirNotFound, IndexLocked
 
 from .services import NewsqaServices
 
+# How often the watcher wakes when nothing changes (its first wake-up starts the work).
+_READY_TIMEOUT_MS = 500
+
 
 class ArticleChangeFilter:
     """Changes worth a reindex: not hidden files or folders, nothing inside the index itself."""
@@ -53,16 +56,23 @@ def watch(ctx: click.Context, debounce: float) -> None:
     articles_dir, index_dir = services.settings.articles_dir, services.settings.index_dir
     if not articles_dir.is_dir():
         raise ArticlesDirNotFound(f"articles folder {articles_dir} does not exist")
-    click.echo(_run_index(services).summary())
-    click.echo(f"Watching {articles_dir} for changes (Ctrl-C to stop).", err=True)
     quiet_ms = int(debounce * 1000)
-    for _changes in watchfiles.watch(
+    watching = False
+    # The first (empty) batch comes once the watcher is in place: index then, so that
+    # nothing written between the initial index and the start of watching is missed.
+    for changes in watchfiles.watch(
         articles_dir, watch_filter=ArticleChangeFilter(articles_dir, index_dir),
         step=quiet_ms, debounce=max(10 * quiet_ms, 5000), raise_interrupt=False,
+        yield_on_timeout=True, rust_timeout=_READY_TIMEOUT_MS,
     ):
+        if watching and not changes:
+            continue
         try:
             report = _run_index(services)
         except IndexLocked as error:
             click.echo(f"{error}; will retry at the next change", err=True)
             continue
-        click.echo(f"{time.strftime('%H:%M:%S')} {report.summary()}")
+        click.echo(f"{time.strftime('%H:%M:%S')} {report.summary()}" if watching else report.summary())
+        if not watching:
+            click.echo(f"Watching {articles_dir} for changes (Ctrl-C to stop).", err=True)
+            watching = True

@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import re
 import shutil
 import time
 import uuid
@@ -42,6 +43,9 @@ EMBED_GROUP = 8
 KEEP_GENERATIONS = 3
 
 Progress = Callable[[int, int], None]
+# Files and folders an index directory holds (suffixed ones come from rebuilds).
+_INDEX_FILE = re.compile(r"^(store(-[0-9a-f]{8})?\.sqlite(-wal|-shm|-journal)?|vectors(-[0-9a-f]{8})?"
+                         r"|manifest\.json\.tmp)$")
 
 
 @dataclass(frozen=True)
@@ -240,9 +244,11 @@ class IndexBuilder:
         """Delete files the manifest does not name: an old index after a rebuild is switched
         in, or a half-built one from a rebuild that was killed. Readers still on the old
         files keep their open handles; new ones follow the manifest."""
-        keep = {manifest.store, manifest.vectors, MANIFEST_NAME, LOCK_NAME}
+        keep = {manifest.store, manifest.vectors}
         for path in self.index_dir.iterdir():
-            if path.name in keep or path.name.startswith(manifest.store):
+            # Only names this class creates: the index folder may hold other files.
+            if (path.name in keep or path.name.startswith(manifest.store)
+                    or not _INDEX_FILE.match(path.name)):
                 continue
             if path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)

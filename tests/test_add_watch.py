@@ -204,3 +204,9 @@ def test_watch_reindexes_when_an_article_arrives(cli_env):
         assert watcher.wait(timeout=60) == 0
     finally:
         watcher.kill()
+
+
+@pytest.mark.parametrize("command", ["add", "watch"])
+def test_new_commands_have_help_with_examples(command):
+    result = run(command, "--help")
+    assert result.exit_code == 0 and "Example:" in result.output and f"newsqa {command}" in result.output

@@ -277,3 +277,22 @@ def test_readers_keep_answering_while_generations_change_and_old_files_go(tmp_pa
     reader.refresh()
     assert reader.snapshot.manifest != before.manifest
     assert "Ingrid Vasquez" in answerer.ask("Who cut the ribbon at the bridge?").answers[0].quote
+
+
+def test_next_run_clears_what_killed_runs_left_and_nothing_else(tmp_path, articles, encoder):
+    index_dir = tmp_path / "index"
+    IndexBuilder(index_dir, encoder).update(articles)
+    vectors = index_dir / "vectors"
+    committed = sorted(p.name for p in vectors.iterdir())
+    # An interrupted commit (files of a generation SQLite never recorded) and rebuild.
+    for name in ("gen-000099.json", "seg-000099.faiss", "seg-000098.faiss.tmp", "del-000099.npy"):
+        (vectors / name).write_bytes(b"half written")
+    (index_dir / "store-0123abcd.sqlite").write_bytes(b"half a rebuild")
+    (index_dir / "vectors-0123abcd").mkdir()
+    (index_dir / "notes.txt").write_text("not ours")
+    report = IndexBuilder(index_dir, encoder).update(articles)
+    assert not report.changed
+    assert sorted(p.name for p in vectors.iterdir()) == committed
+    assert sorted(p.name for p in index_dir.iterdir() if not p.name.startswith("store.sqlite")) == [
+        ".lock", "manifest.json", "notes.txt", "vectors"]
+    assert "Li Hongzhong" in ask(index_dir, encoder, "who led the Chinese delegation?").answers[0].quote
