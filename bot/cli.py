@@ -24,8 +24,10 @@ from newsqa.index import (
 )
 from newsqa.retrieval import AnswerSet, EmptyQuestion, RetrievalError
 
-from .services import NewsqaServices
+from .add import add
+from .services import LOCK_WAIT_SECONDS, NewsqaServices
 from .settings import Settings, load_settings
+from .watch import watch
 
 EXAMPLE_QUESTION = "who led the Chinese delegation?"
 
@@ -106,9 +108,13 @@ def _stderr_console():
     return Console(stderr=True)
 
 
+def _tell_waiting() -> None:
+    click.echo(f"Waiting for another indexer to finish (up to {LOCK_WAIT_SECONDS:.0f} s)...", err=True)
+
+
 def _run_index(services: NewsqaServices, rebuild: bool = False) -> IndexReport:
     with _progress("Embedding articles") as progress:
-        report = services.build_index(rebuild=rebuild, progress=progress)
+        report = services.build_index(rebuild=rebuild, progress=progress, on_wait=_tell_waiting)
     for skipped in report.skipped:
         click.echo(f"skipped {skipped.source}: {skipped.reason}", err=True)
     return report
@@ -252,6 +258,10 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     age = f"{(time.time() - info['updated_at']) / 60:.0f} min ago" if info["updated_at"] else "never"
     click.echo(f"{info['articles']} articles ({info['sources']} sources), {info['chunks']} chunks, "
                f"generation {info['generation']}, updated {age}; model {info['model']}; {info['index_dir']}")
+
+
+cli.add_command(add)
+cli.add_command(watch)
 
 
 def main() -> None:

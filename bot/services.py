@@ -36,17 +36,19 @@ class NewsqaServices:
     def encoder(self) -> TextEncoder:
         return load_encoder(self.settings.embedding_model)
 
-    def builder(self) -> IndexBuilder:
+    def builder(self, on_wait: Callable[[], None] | None = None) -> IndexBuilder:
         return IndexBuilder(
             self.settings.index_dir, self.encoder,
             reader=ArticleReader(max_bytes=self.settings.max_article_bytes),
-            lock_wait_seconds=LOCK_WAIT_SECONDS,
+            lock_wait_seconds=LOCK_WAIT_SECONDS, on_wait=on_wait,
         )
 
     def build_index(self, *, rebuild: bool = False,
-                    progress: Callable[[int, int], None] | None = None) -> IndexReport:
-        """Bring the index in line with the articles folder."""
-        return self.builder().update(self.settings.articles_dir, rebuild=rebuild, progress=progress)
+                    progress: Callable[[int, int], None] | None = None,
+                    on_wait: Callable[[], None] | None = None) -> IndexReport:
+        """Bring the index in line with the articles folder (waits for another indexer first;
+        `on_wait` is called once if it has to)."""
+        return self.builder(on_wait).update(self.settings.articles_dir, rebuild=rebuild, progress=progress)
 
     def open_reader(self, on_missing: Callable[[], None] | None = None) -> IndexReader:
         """The index reader; builds the index first when there is none and `on_missing` is given.

@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     index_dir: Path = Field(Path("data/index"), alias="NEWSQA_INDEX_DIR")
     embedding_model: str = Field(DEFAULT_MODEL, alias="NEWSQA_EMBEDDING_MODEL")
     max_article_bytes: int = Field(5_000_000, alias="NEWSQA_MAX_ARTICLE_BYTES", gt=0)
+    fetch_timeout: float = Field(20.0, alias="NEWSQA_FETCH_TIMEOUT", gt=0)
 
     telegram_bot_token: SecretStr | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
     telegram_base_url: str = Field("https://api.telegram.org/bot", alias="TELEGRAM_BASE_URL")

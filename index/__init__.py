@@ -1,8 +1,12 @@
 """Index layer: articles in, a persisted hybrid index out (FAISS + FTS5 keyword + documents)."""
 
 from .articles import Article, ArticleCleaner, ArticleReader, decode_text
-from .builder import IndexBuilder, IndexReport, SkippedArticle, scan_articles
+from .builder import IndexBuilder, IndexReport, SkippedArticle, scan_articles, writer_lock
 from .chunking import Chunker, ChunkingSettings, ChunkSpan, SentenceSpan, SentenceSplitter
+from .fetch import ArticleFetcher, FetchedPage, FetchError, ResponseTooLarge, UnsupportedContent, UnsupportedUrl, is_url
+from .html import ExtractedPage, HtmlArticleExtractor
+from .inbox import ArticleInbox, SavedArticle
+from .origin import ArticleOrigin
 from .embedding import DEFAULT_MODEL, EncodedPassages, SentenceTransformerEncoder, TextEncoder, load_encoder
 from .errors import (
     ArticleError,
@@ -27,4 +31,7 @@ __all__ = [
     "SentenceSplitter", "SentenceTransformerEncoder", "SkippedArticle", "StoreStats", "StoredChunk",
     "StoredSentence", "TextEncoder", "VectorHits", "VectorStore", "decode_text", "keyword_terms",
     "load_encoder", "open_snapshot", "scan_articles",
+    "ArticleFetcher", "ArticleInbox", "ArticleOrigin", "ExtractedPage", "FetchError", "FetchedPage",
+    "HtmlArticleExtractor", "ResponseTooLarge", "SavedArticle", "UnsupportedContent", "UnsupportedUrl",
+    "is_url", "writer_lock",
 ]

@@ -1,21 +1,29 @@
 """Reading article files into clean `Article`s: title, body paragraphs, metadata.
 
 Body text is kept verbatim paragraph by paragraph, so every sentence quoted later is a
-substring of the file the user gave us. Cleaning only drops whole paragraphs: navigation
-junk before the title and exact repeats (a photo caption printed twice).
+substring of the file the user gave us (for HTML: of the text extracted from the page).
+Cleaning only drops whole paragraphs: navigation junk before the title and exact repeats
+(a photo caption printed twice).
 """
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from .errors import ArticleError
+from .html import HtmlArticleExtractor, declared_charset
+from .origin import ArticleOrigin
 
-# Suffixes read as plain text. HTML joins them in a later format reader.
+# Suffixes read as plain text (Markdown included, as written).
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text"})
+# Suffixes read as web pages: the article is extracted from the markup.
+HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
 
 # Lines that page scrapes carry before the headline; never a title, never indexed.
 _NAV_LINES = frozenset(
@@ -31,6 +39,19 @@ _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+")
 # A title needs some substance: one or two words are more likely a menu label.
 _MIN_TITLE_WORDS = 3
+# `---` / `key: value` lines / `---` at the very top of a text or Markdown file.
+_FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\n((?:[A-Za-z_][\w-]*[ \t]*:.*\n)+)---[ \t]*\n")
+_FRONT_MATTER_KEYS = {
+    "title": "title", "date": "published", "published": "published", "author": "author",
+    "url": "url", "source": "url", "canonical_url": "url", "link": "url",
+}
+# In Western text few words are spelt without an ASCII letter ("à", "ô"); in Cyrillic or
+# Greek bytes misread as Windows-1252 nearly all are. Below this share, Windows-1252 it is.
+_MAX_NON_ASCII_WORDS = 0.3
+_WORD = re.compile(r"[^\W\d_]+")
+# Labels that browsers read as Windows-1252 (the WHATWG encoding standard does the same).
+_WINDOWS_1252_LABELS = frozenset({"iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "us-ascii",
+                                  "ascii", "windows-1252", "cp1252", "x-cp1252"})
 
 
 @dataclass(frozen=True)
@@ -131,16 +152,54 @@ class ArticleCleaner:
         return "\n".join(kept)
 
 
-def decode_text(data: bytes) -> str:
-    """Decode article bytes: UTF-8 first, then a detected legacy encoding.
+def _decode_declared(data: bytes, charset: str | None) -> str | None:
+    """`data` decoded with a declared charset, or None when the label is unknown or wrong."""
+    if not charset:
+        return None
+    label = charset.strip().lower()
+    candidates = ["cp1252", "latin-1"] if label in _WINDOWS_1252_LABELS else [label]
+    for name in candidates:
+        try:
+            codecs.lookup(name)
+            return data.decode(name)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return None
+
+
+def _looks_western(text: str) -> bool:
+    words = _WORD.findall(text)
+    foreign = sum(1 for word in words if not any(c.isascii() for c in word))
+    return bool(words) and foreign / len(words) <= _MAX_NON_ASCII_WORDS
+
+
+def decode_text(data: bytes, declared: str | None = None) -> str:
+    """Decode article bytes: a byte-order mark, the declared charset, UTF-8, then legacy guesses.
+
+    Without a declaration, non-UTF-8 text that reads as Western Windows-1252 (a superset of
+    Latin-1 for printable text) is taken as such; anything else goes to charset detection,
+    which on short Latin-1 text tends to pick a Central European code page instead.
 
     Raises:
         ArticleError: for binary data.
     """
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8):].decode("utf-8", "replace")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", "replace")
     if b"\x00" in data[:8192]:
         raise ArticleError("binary file (contains NUL bytes)")
+    text = _decode_declared(data, declared)
+    if text is not None:
+        return text
     try:
         return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp1252")
+        if _looks_western(text):
+            return text
     except UnicodeDecodeError:
         pass
     from charset_normalizer import from_bytes
@@ -151,21 +210,47 @@ def decode_text(data: bytes) -> str:
     return str(best)
 
 
-class ArticleReader:
-    """Reads one article file from disk."""
+def _iso_date(value: str) -> str:
+    """`2024-03-04T09:00:00Z` -> `2024-03-04`; other forms are kept as written."""
+    value = value.strip().strip("'\"")
+    try:
+        return datetime.fromisoformat(value).date().isoformat()
+    except ValueError:
+        return value
 
-    def __init__(self, cleaner: ArticleCleaner | None = None, max_bytes: int = 5_000_000) -> None:
+
+def split_front_matter(raw: str) -> tuple[dict[str, str], str]:
+    """Metadata from a leading `---` block of `key: value` lines, and the text after it."""
+    match = _FRONT_MATTER.match(raw.replace("\r\n", "\n"))
+    if not match:
+        return {}, raw
+    meta: dict[str, str] = {}
+    for line in match.group(1).splitlines():
+        key, _, value = line.partition(":")
+        field_name = _FRONT_MATTER_KEYS.get(key.strip().lower())
+        value = value.strip().strip("'\"").strip()
+        if field_name and value and field_name not in meta:
+            meta[field_name] = _iso_date(value) if field_name == "published" else value
+    return meta, raw.replace("\r\n", "\n")[match.end():]
+
+
+class ArticleReader:
+    """Reads one article file from disk: plain text, Markdown or an HTML page."""
+
+    def __init__(self, cleaner: ArticleCleaner | None = None, max_bytes: int = 5_000_000,
+                 html: HtmlArticleExtractor | None = None) -> None:
         self.cleaner = cleaner or ArticleCleaner()
         self.max_bytes = max_bytes
+        self.html = html or HtmlArticleExtractor()
 
     def read(self, path: Path, *, key: str, source: str) -> Article:
-        """Read and clean the article at `path`.
+        """Read and clean the article at `path`; a URL it was fetched from becomes its source.
 
         Raises:
             ArticleError: unreadable, binary, too large, unsupported or empty.
         """
         suffix = path.suffix.lower()
-        if suffix not in TEXT_SUFFIXES:
+        if suffix not in SUPPORTED_SUFFIXES:
             raise ArticleError(f"unsupported file type {suffix or '(none)'}")
         try:
             size = path.stat().st_size
@@ -174,6 +259,28 @@ class ArticleReader:
             data = path.read_bytes()
         except OSError as error:
             raise ArticleError(f"cannot read: {error.strerror or error}") from error
+        if len(data) > self.max_bytes:  # grew between stat and read
+            raise ArticleError(f"file too large ({len(data):,} bytes > {self.max_bytes:,})")
         if not data.strip():
             raise ArticleError("empty file")
-        return self.cleaner.clean(decode_text(data), key=key, source=source, fallback_title=path.stem)
+        origin = ArticleOrigin.load(path)
+        if origin is not None:
+            source = origin.url
+        if suffix in HTML_SUFFIXES:
+            return self._read_html(data, path, key, source, origin)
+        meta, raw = split_front_matter(decode_text(data, origin.charset if origin else None))
+        return self.cleaner.clean(
+            raw, key=key, source=source, fallback_title=path.stem, title=meta.get("title"),
+            published=meta.get("published"), author=meta.get("author"),
+            url=origin.url if origin else meta.get("url"),
+        )
+
+    def _read_html(self, data: bytes, path: Path, key: str, source: str,
+                   origin: ArticleOrigin | None) -> Article:
+        charset = (origin.charset if origin else None) or declared_charset(data)
+        page = self.html.extract(decode_text(data, charset), url=origin.url if origin else None)
+        return self.cleaner.clean(
+            "\n\n".join(page.paragraphs), key=key, source=source, fallback_title=path.stem,
+            title=page.title, published=page.published, author=page.author,
+            url=origin.url if origin else page.url,
+        )

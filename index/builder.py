@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import re
 import shutil
 import time
 import uuid
@@ -26,9 +27,10 @@ from .articles import Article, ArticleReader
 from .chunking import Chunker, ChunkingSettings
 from .embedding import TextEncoder
 from .errors import ArticleError, ArticlesDirNotFound, IndexCorrupt, IndexLocked, IndexMismatch, IndexNotFound
-from .manifest import Manifest
+from .manifest import MANIFEST_NAME, Manifest
+from .origin import ArticleOrigin
 from .store import DocumentStore, NewChunk
-from .vectors import FaissVectorStore
+from .vectors import FaissVectorStore, generation_number
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,9 @@ EMBED_GROUP = 8
 KEEP_GENERATIONS = 3
 
 Progress = Callable[[int, int], None]
+# Files and folders an index directory holds (suffixed ones come from rebuilds).
+_INDEX_FILE = re.compile(r"^(store(-[0-9a-f]{8})?\.sqlite(-wal|-shm|-journal)?|vectors(-[0-9a-f]{8})?"
+                         r"|manifest\.json\.tmp)$")
 
 
 @dataclass(frozen=True)
@@ -112,13 +117,24 @@ def scan_articles(articles_dir: Path) -> dict[str, Path]:
 
 
 def _fingerprint(path: Path) -> str:
+    """Size and mtime of the file, and of its origin sidecar when it has one."""
     stat = path.stat()
-    return f"{stat.st_size}:{stat.st_mtime_ns}"
+    fingerprint = f"{stat.st_size}:{stat.st_mtime_ns}"
+    try:
+        origin = ArticleOrigin.sidecar(path).stat()
+    except OSError:
+        return fingerprint
+    return f"{fingerprint}:{origin.st_size}:{origin.st_mtime_ns}"
 
 
 @contextmanager
-def writer_lock(index_dir: Path, wait_seconds: float) -> Iterator[None]:
+def writer_lock(index_dir: Path, wait_seconds: float,
+                on_wait: Callable[[], None] | None = None) -> Iterator[None]:
     """Hold the index's write lock; wait up to `wait_seconds` for another writer.
+
+    The lock is an `flock` on `.lock`: the kernel drops it when its holder dies, even by
+    SIGKILL, so a crashed indexer never blocks the next one. `on_wait` is called once if
+    the lock is busy (to tell people why nothing happens).
 
     Raises:
         IndexLocked: another indexer still holds it after the wait.
@@ -126,6 +142,7 @@ def writer_lock(index_dir: Path, wait_seconds: float) -> Iterator[None]:
     index_dir.mkdir(parents=True, exist_ok=True)
     with open(index_dir / LOCK_NAME, "a+") as handle:
         deadline = time.monotonic() + wait_seconds
+        told = False
         while True:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -135,6 +152,9 @@ def writer_lock(index_dir: Path, wait_seconds: float) -> Iterator[None]:
                     raise IndexLocked(
                         f"another indexer is writing {index_dir}; try again when it has finished"
                     ) from None
+                if on_wait is not None and not told:
+                    on_wait()
+                    told = True
                 time.sleep(0.2)
         try:
             yield
@@ -146,13 +166,15 @@ class IndexBuilder:
     """Builds and updates the index at `index_dir` from an articles folder."""
 
     def __init__(self, index_dir: Path, encoder: TextEncoder, chunking: ChunkingSettings | None = None,
-                 reader: ArticleReader | None = None, lock_wait_seconds: float = 0.0) -> None:
+                 reader: ArticleReader | None = None, lock_wait_seconds: float = 0.0,
+                 on_wait: Callable[[], None] | None = None) -> None:
         self.index_dir = Path(index_dir)
         self.encoder = encoder
         self.chunking = chunking or ChunkingSettings()
         self.chunker = Chunker(self.chunking)
         self.reader = reader or ArticleReader()
         self.lock_wait_seconds = lock_wait_seconds
+        self.on_wait = on_wait
 
     def update(self, articles_dir: Path, *, rebuild: bool = False,
                progress: Progress | None = None) -> IndexReport:
@@ -162,8 +184,10 @@ class IndexBuilder:
             ArticlesDirNotFound, IndexLocked, IndexMismatch, IndexCorrupt, ModelNotFound.
         """
         started = time.monotonic()
-        files = scan_articles(articles_dir)
-        with writer_lock(self.index_dir, self.lock_wait_seconds):
+        scan_articles(articles_dir)  # a missing folder fails before any wait for the lock
+        with writer_lock(self.index_dir, self.lock_wait_seconds, self.on_wait):
+            # Scanned under the lock: after a wait, the folder may have changed.
+            files = scan_articles(articles_dir)
             manifest, fresh = self._manifest(rebuild)
             store = DocumentStore(self.index_dir / manifest.store)
             try:
@@ -172,8 +196,13 @@ class IndexBuilder:
                 report = self._apply(store, vectors, Path(articles_dir), files, progress)
                 if fresh:
                     manifest.save(self.index_dir)
-                    self._remove_unused(manifest)
-                vectors.prune(vectors.generations()[-KEEP_GENERATIONS:] + [store.vector_generation or ""])
+                # Also clears what a killed rebuild left behind.
+                self._remove_unused(manifest)
+                committed = store.vector_generation
+                kept = [g for g in vectors.generations()
+                        if committed and generation_number(g) <= generation_number(committed)]
+                # Generations written after the last commit were never seen: a killed run's.
+                vectors.prune(kept[-KEEP_GENERATIONS:])
                 report.generation = store.generation
             finally:
                 store.close()
@@ -212,10 +241,14 @@ class IndexBuilder:
         return manifest, True
 
     def _remove_unused(self, manifest: Manifest) -> None:
-        """After a rebuild is switched in, delete the files of the old index."""
-        keep = {manifest.store, manifest.vectors, "manifest.json", LOCK_NAME}
+        """Delete files the manifest does not name: an old index after a rebuild is switched
+        in, or a half-built one from a rebuild that was killed. Readers still on the old
+        files keep their open handles; new ones follow the manifest."""
+        keep = {manifest.store, manifest.vectors}
         for path in self.index_dir.iterdir():
-            if path.name in keep or path.name.startswith(manifest.store):
+            # Only names this class creates: the index folder may hold other files.
+            if (path.name in keep or path.name.startswith(manifest.store)
+                    or not _INDEX_FILE.match(path.name)):
                 continue
             if path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
@@ -238,17 +271,16 @@ class IndexBuilder:
                 report.skipped.append(SkippedArticle(str(articles_dir / key), str(error)))
                 continue
             except OSError as error:
-                report.skipped.append(SkippedArticle(str(articles_dir / key), f"cannot read: {error}"))
+                report.skipped.append(SkippedArticle(str(articles_dir / key),
+                                                     f"cannot read: {error.strerror or error}"))
                 continue
             if record is not None and record.content_hash == article.content_hash:
                 store.upsert_source(key, article.source, record.article_id, fingerprint)
                 report.unchanged += 1
                 continue
             planned.append(_Planned(key, article, fingerprint, record is None))
-        # A file that could not be read this time keeps its old entry rather than vanish.
-        kept = {Path(s.source).relative_to(articles_dir).as_posix() for s in report.skipped
-                if Path(s.source).is_relative_to(articles_dir)}
-        removed = sorted(key for key in known if key not in files and key not in kept)
+        # A file that could not be read this time is still in `files`: it keeps its old entry.
+        removed = sorted(key for key in known if key not in files)
         return planned, removed
 
     def _apply(self, store: DocumentStore, vectors: FaissVectorStore, articles_dir: Path,

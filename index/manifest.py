@@ -53,6 +53,11 @@ class Manifest:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)  # make the rename durable
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     @classmethod
     def load(cls, directory: Path) -> "Manifest":

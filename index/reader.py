@@ -3,11 +3,17 @@
 `IndexReader.refresh()` notices a new generation (an incremental commit or a rebuild that
 replaced the manifest), loads it beside the current one and swaps it in with a single
 assignment; questions already running keep the snapshot they started with.
+
+An indexer may prune the files of old generations (or, after a rebuild, the whole old
+index) while a reader is switching: FAISS segments are read into memory when a snapshot
+opens, open SQLite handles outlive the file's name, and a refresh that finds files gone
+under it simply reads the state again.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Sequence
@@ -16,12 +22,18 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import IndexCorrupt
+from .errors import IndexCorrupt, IndexLayerError
 from .manifest import MANIFEST_NAME, Manifest
 from .store import DocumentStore, StoredChunk, StoreStats
 from .vectors import FaissVectorStore, VectorHits
 
 log = logging.getLogger(__name__)
+
+# Attempts at opening the newest generation when the indexer prunes files under us.
+OPEN_ATTEMPTS = 3
+# A document store replaced by a rebuild is closed this long after the swap, so that
+# questions still running on the old snapshot can finish.
+RETIRE_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -55,28 +67,49 @@ def _manifest_mtime(directory: Path) -> int:
         return 0
 
 
+def _open_once(directory: Path, previous: IndexSnapshot | None) -> IndexSnapshot:
+    mtime = _manifest_mtime(directory)
+    manifest = Manifest.load(directory)
+    same_index = previous is not None and previous.manifest == manifest
+    if same_index:
+        # Same files: share the connection (it sees every commit) and the loaded segments.
+        store, vectors = previous.store, previous.vectors.fork()
+    else:
+        store = DocumentStore(directory / manifest.store, readonly=True)
+        vectors = FaissVectorStore(directory / manifest.vectors, manifest.dimension)
+    try:
+        generation, vector_generation = store.state()
+        vectors.open(vector_generation)
+    except sqlite3.Error as error:
+        if not same_index:
+            store.close()
+        raise IndexCorrupt(f"document store {store.path} is unreadable: {error}") from error
+    except Exception:
+        if not same_index:
+            store.close()
+        raise
+    return IndexSnapshot(directory, manifest, store, vectors, generation, mtime)
+
+
 def open_snapshot(directory: Path, previous: IndexSnapshot | None = None) -> IndexSnapshot:
-    """Open the current generation of the index at `directory`, reusing loaded segments.
+    """Open the current generation of the index at `directory`, reusing what `previous` loaded.
+
+    When files vanish while opening (the indexer pruned an old generation or switched in a
+    rebuild between our reads), it reads the state again, a few times.
 
     Raises:
         IndexNotFound: nothing built there yet.
         IndexCorrupt: files are missing or unreadable.
     """
     directory = Path(directory)
-    mtime = _manifest_mtime(directory)
-    manifest = Manifest.load(directory)
-    store = DocumentStore(directory / manifest.store, readonly=True)
-    try:
-        if previous is not None and previous.manifest == manifest:
-            vectors = previous.vectors.fork()  # shares the immutable segments already loaded
-        else:
-            vectors = FaissVectorStore(directory / manifest.vectors, manifest.dimension)
-        generation, vector_generation = store.state()
-        vectors.open(vector_generation)
-    except Exception:
-        store.close()
-        raise
-    return IndexSnapshot(directory, manifest, store, vectors, generation, mtime)
+    for attempt in range(OPEN_ATTEMPTS):
+        try:
+            return _open_once(directory, previous)
+        except IndexCorrupt:
+            if attempt == OPEN_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 class IndexReader:
@@ -87,6 +120,7 @@ class IndexReader:
         self._snapshot = open_snapshot(self.directory)
         self._lock = threading.Lock()
         self._checked = time.monotonic()
+        self._retired: list[tuple[float, DocumentStore]] = []
 
     @property
     def snapshot(self) -> IndexSnapshot:
@@ -100,17 +134,31 @@ class IndexReader:
         with self._lock:
             current = self._snapshot
             self._checked = time.monotonic()
+            self._close_retired()
             try:
                 if (_manifest_mtime(self.directory) == current.manifest_mtime
-                        and current.store.generation == current.generation):
+                        and current.store.state()[0] == current.generation):
                     return False
                 fresh = open_snapshot(self.directory, current)
-            except IndexCorrupt as error:
+            except (IndexLayerError, sqlite3.Error, OSError) as error:
                 log.warning("keeping index generation %s: %s", current.generation, error)
                 return False
-            if fresh.generation == current.generation and fresh.manifest == current.manifest:
-                fresh.store.close()
+            if fresh.store is not current.store:
+                self._retired.append((time.monotonic(), current.store))
+            elif fresh.generation == current.generation:
+                self._snapshot = fresh  # same data; remembers the manifest's new mtime
                 return False
             self._snapshot = fresh
             log.info("index generation %s -> %s", current.generation, fresh.generation)
             return True
+
+    def _close_retired(self) -> None:
+        """Close document stores replaced long enough ago that no question still uses them."""
+        now = time.monotonic()
+        keep = []
+        for retired_at, store in self._retired:
+            if now - retired_at >= RETIRE_SECONDS:
+                store.close()
+            else:
+                keep.append((retired_at, store))
+        self._retired = keep

@@ -9,6 +9,7 @@ the SQLite commit the single switch from one complete index to the next. Another
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from collections.abc import Iterable
@@ -53,6 +54,11 @@ class _Generation:
     deleted: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
+def generation_number(name: str) -> int:
+    """`gen-000012` -> 12 (names sort by number, also past six digits)."""
+    return int(name.rsplit("-", 1)[-1])
+
+
 def _fsync_write(path: Path, data: bytes) -> None:
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as handle:
@@ -60,6 +66,15 @@ def _fsync_write(path: Path, data: bytes) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
+
+
+def fsync_directory(directory: Path) -> None:
+    """Make renames inside `directory` durable (a file's own fsync does not cover its name)."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class FaissVectorStore:
@@ -87,7 +102,8 @@ class FaissVectorStore:
 
     def generations(self) -> list[str]:
         """Generation names present on disk, oldest first."""
-        return sorted(p.stem for p in self.directory.glob("gen-*.json"))
+        names = [p.stem for p in self.directory.glob("gen-*.json") if p.stem[4:].isdigit()]
+        return sorted(names, key=generation_number)
 
     def open(self, generation: str | None, *, load: bool = True) -> None:
         """Switch to `generation` (None: an empty store); `load=False` defers reading segments.
@@ -176,7 +192,13 @@ class FaissVectorStore:
         self._pending_deleted.update(int(i) for i in ids)
 
     def commit(self) -> str:
-        """Write staged changes as a new generation file and return its name."""
+        """Write staged changes as a new generation file and return its name.
+
+        Every file is written beside, fsynced and renamed into place, then the directory is
+        fsynced, all before the name is returned: the caller records the name (the switch
+        readers follow) only once the generation is complete on disk. A crash before that
+        leaves files no committed generation names; `prune` removes them.
+        """
         self.directory.mkdir(parents=True, exist_ok=True)
         number = self._next_number()
         segments = list(self._current.segments)
@@ -192,19 +214,20 @@ class FaissVectorStore:
         state: dict[str, object] = {"generation": number, "segments": segments, "dimension": self.dimension}
         if len(deleted):
             state["deleted"] = f"del-{number:06d}.npy"
-            with open(self.directory / state["deleted"], "wb") as handle:
-                np.save(handle, deleted)
-                handle.flush()
-                os.fsync(handle.fileno())
+            buffer = io.BytesIO()
+            np.save(buffer, deleted)
+            _fsync_write(self.directory / state["deleted"], buffer.getvalue())
         name = f"gen-{number:06d}"
         _fsync_write(self.directory / f"{name}.json", json.dumps(state).encode())
+        fsync_directory(self.directory)
         self._pending_ids, self._pending_vectors, self._pending_deleted = [], [], set()
         self._loaded = {s: self._loaded[s] for s in segments if s in self._loaded}
         self._current = _Generation(name=name, segments=segments, deleted=deleted)
         return name
 
     def prune(self, keep: Iterable[str]) -> None:
-        """Remove generation and segment files that none of `keep` needs."""
+        """Remove generation and segment files that none of `keep` needs (and leftovers of a
+        killed commit: temporary files, segments no generation names)."""
         keep = set(keep)
         needed: set[str] = set()
         for name in keep:

@@ -1,0 +1,78 @@
+"""`newsqa watch`: reindex whenever the articles folder changes."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from newsqa.index import ArticlesDirNotFound, IndexLocked
+
+from .services import NewsqaServices
+
+# How often the watcher wakes when nothing changes (its first wake-up starts the work).
+_READY_TIMEOUT_MS = 500
+
+
+class ArticleChangeFilter:
+    """Changes worth a reindex: not hidden files or folders, nothing inside the index itself."""
+
+    def __init__(self, articles_dir: Path, index_dir: Path) -> None:
+        self.articles_dir = articles_dir.resolve()
+        self.index_dir = index_dir.resolve()
+
+    def __call__(self, change: object, path: str) -> bool:
+        resolved = Path(path).resolve()
+        if resolved.is_relative_to(self.index_dir):
+            return False
+        try:
+            parts = resolved.relative_to(self.articles_dir).parts
+        except ValueError:
+            return False
+        return not any(part.startswith(".") for part in parts)
+
+
+@click.command()
+@click.option("--debounce", type=click.FloatRange(0.05, 60), default=1.0, show_default=True,
+              help="Seconds of quiet to wait for after a change before reindexing.")
+@click.pass_context
+def watch(ctx: click.Context, debounce: float) -> None:
+    """Index the articles folder, then reindex it whenever articles change; Ctrl-C stops.
+
+    Changes that come close together are reindexed once. A running `newsqa chat` or bot
+    picks up each new index generation by itself.
+
+    \b
+    Example:
+      newsqa watch
+      newsqa watch --debounce 5
+    """
+    import watchfiles
+
+    from .cli import _run_index  # the CLI's indexing with progress bar and messages
+
+    services: NewsqaServices = ctx.find_object(NewsqaServices)
+    articles_dir, index_dir = services.settings.articles_dir, services.settings.index_dir
+    if not articles_dir.is_dir():
+        raise ArticlesDirNotFound(f"articles folder {articles_dir} does not exist")
+    quiet_ms = int(debounce * 1000)
+    watching = False
+    # The first (empty) batch comes once the watcher is in place: index then, so that
+    # nothing written between the initial index and the start of watching is missed.
+    for changes in watchfiles.watch(
+        articles_dir, watch_filter=ArticleChangeFilter(articles_dir, index_dir),
+        step=quiet_ms, debounce=max(10 * quiet_ms, 5000), raise_interrupt=False,
+        yield_on_timeout=True, rust_timeout=_READY_TIMEOUT_MS,
+    ):
+        if watching and not changes:
+            continue
+        try:
+            report = _run_index(services)
+        except IndexLocked as error:
+            click.echo(f"{error}; will retry at the next change", err=True)
+            continue
+        click.echo(f"{time.strftime('%H:%M:%S')} {report.summary()}" if watching else report.summary())
+        if not watching:
+            click.echo(f"Watching {articles_dir} for changes (Ctrl-C to stop).", err=True)
+            watching = True

@@ -1,0 +1,164 @@
+"""Putting new articles into the articles folder: copied files and fetched pages.
+
+Every article is checked (read and cleaned) before it lands, so nothing that would only be
+skipped gets saved; it is written under a hidden name and renamed into place, with its
+origin sidecar first, so an indexer or watcher never sees half an article. Saved names
+are made from a safe alphabet and always resolve inside the articles folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from .articles import SUPPORTED_SUFFIXES, Article, ArticleReader
+from .errors import ArticleError, ArticlesDirNotFound
+from .fetch import FetchedPage
+from .origin import ArticleOrigin
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+# Long enough to read, short enough for every file system (255 bytes) with suffixes added.
+_MAX_STEM = 80
+# Prefix of the hidden staging folders (hidden: the folder scan and the watcher skip them).
+_STAGING_PREFIX = ".newsqa-incoming-"
+
+
+@dataclass(frozen=True)
+class SavedArticle:
+    """An article now in the articles folder: where it is, and what it will be cited as."""
+
+    path: Path
+    source: str
+    title: str
+    unchanged: bool = False
+
+
+def safe_stem(text: str) -> str:
+    """A file name stem of letters, digits, `.`, `_` and `-`; never hidden, never `..`."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    stem = _UNSAFE.sub("-", ascii_text).strip(".-_")
+    stem = re.sub(r"[-.]*-[-.]*|\.{2,}", lambda m: "-" if "-" in m.group() else ".", stem)
+    stem = stem[:_MAX_STEM].strip(".-_")
+    return stem or "article"
+
+
+def url_stem(url: str) -> str:
+    """`https://news.example/world/bridge-reopens.html` -> `news.example-bridge-reopens-1a2b3c4d`.
+
+    The hash of the whole URL keeps pages with the same last path segment apart, and gives
+    the same name when the same URL is added again (which then updates the article).
+    """
+    parts = urlsplit(url)
+    segments = [unquote(s) for s in parts.path.split("/") if s and s not in {".", ".."}]
+    last = segments[-1].rsplit(".", 1)[0] if segments else ""
+    digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:8]
+    host = parts.hostname or "page"
+    return f"{safe_stem(f'{host}-{last}')[:_MAX_STEM - 9].strip('.-_')}-{digest}"
+
+
+class ArticleInbox:
+    """Saves new articles into `articles_dir`."""
+
+    def __init__(self, articles_dir: Path, reader: ArticleReader | None = None) -> None:
+        self.articles_dir = Path(articles_dir)
+        self.reader = reader or ArticleReader()
+
+    def save_page(self, page: FetchedPage) -> SavedArticle:
+        """Save a fetched page with its URL as its source.
+
+        Raises:
+            ArticleError: the page holds no article text (nothing is saved).
+        """
+        target = self._inside(url_stem(page.url) + page.suffix)
+        origin = ArticleOrigin(url=page.url, charset=page.charset, content_type=page.media_type)
+        return self._place(page.body, target, origin)
+
+    def copy_file(self, path: Path) -> SavedArticle:
+        """Copy an article file in (a file already inside the folder is left where it is).
+
+        Raises:
+            ArticleError: unsupported type, unreadable, too large, or no article text.
+        """
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix not in SUPPORTED_SUFFIXES:
+            raise ArticleError(f"{path}: unsupported file type {suffix or '(none)'} "
+                               f"(supported: {', '.join(sorted(SUPPORTED_SUFFIXES))})")
+        if not path.is_file():
+            raise ArticleError(f"{path}: no such file")
+        self._check_folder()
+        if path.resolve().is_relative_to(self.articles_dir.resolve()):
+            article = self._read(path, path)
+            return SavedArticle(path, article.source, article.title, unchanged=True)
+        try:
+            if path.stat().st_size > self.reader.max_bytes:
+                raise ArticleError(f"{path}: file too large ({path.stat().st_size:,} bytes "
+                                   f"> {self.reader.max_bytes:,})")
+            data = path.read_bytes()
+        except OSError as error:
+            raise ArticleError(f"{path}: cannot read: {error.strerror or error}") from error
+        stem = safe_stem(path.stem)
+        for number in range(1, 1000):
+            target = self._inside(f"{stem}{'' if number == 1 else f'-{number}'}{suffix}")
+            if not target.exists():
+                break
+            if target.read_bytes() == data:
+                article = self._read(target, target)
+                return SavedArticle(target, article.source, article.title, unchanged=True)
+        else:
+            raise ArticleError(f"{path}: too many files named {stem}{suffix} in {self.articles_dir}")
+        return self._place(data, target, None)
+
+    # -- helpers -------------------------------------------------------------------
+    def _check_folder(self) -> None:
+        if not self.articles_dir.is_dir():
+            raise ArticlesDirNotFound(f"articles folder {self.articles_dir} does not exist")
+
+    def _inside(self, name: str) -> Path:
+        """`articles_dir / name`, refusing anything that would land elsewhere."""
+        self._check_folder()
+        root = self.articles_dir.resolve()
+        target = (root / name).resolve()
+        if target.parent != root or name.startswith(".") or "/" in name or "\\" in name:
+            raise ArticleError(f"refusing to save {name!r} outside {self.articles_dir}")
+        return target
+
+    def _read(self, path: Path, named_as: Path) -> Article:
+        key = named_as.name
+        return self.reader.read(path, key=key, source=str(self.articles_dir / key))
+
+    def _place(self, data: bytes, target: Path, origin: ArticleOrigin | None) -> SavedArticle:
+        """Check the article in a hidden staging folder, then rename it (sidecar first) in."""
+        staging = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=self.articles_dir.resolve()))
+        staged = staging / target.name
+        try:
+            with open(staged, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            if origin is not None:
+                origin.save(staged)
+            try:
+                article = self._read(staged, target)
+            except ArticleError as error:
+                raise ArticleError(f"{origin.url if origin else target.name}: {error}") from None
+            old_origin = ArticleOrigin.load(target)
+            unchanged = (target.exists() and target.read_bytes() == data
+                         and (old_origin.url if old_origin else None) == (origin.url if origin else None))
+            if not unchanged:
+                sidecar = ArticleOrigin.sidecar(target)
+                if origin is not None:
+                    os.replace(ArticleOrigin.sidecar(staged), sidecar)
+                else:
+                    sidecar.unlink(missing_ok=True)
+                os.replace(staged, target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return SavedArticle(target, article.source, article.title, unchanged=unchanged)
