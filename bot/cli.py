@@ -24,6 +24,7 @@ from newsqa.index import (
 )
 from newsqa.retrieval import AnswerSet, EmptyQuestion, RetrievalError
 
+from . import telegram_cli
 from .services import NewsqaServices
 from .settings import Settings, load_settings
 
@@ -252,6 +253,9 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     age = f"{(time.time() - info['updated_at']) / 60:.0f} min ago" if info["updated_at"] else "never"
     click.echo(f"{info['articles']} articles ({info['sources']} sources), {info['chunks']} chunks, "
                f"generation {info['generation']}, updated {age}; model {info['model']}; {info['index_dir']}")
+
+
+cli.add_command(telegram_cli.bot)
 
 
 def main() -> None:
