@@ -65,10 +65,6 @@ class BatchedAnswerer:
         await self._queue.put((question, future))
         return await future
 
-    async def run_blocking(self, work: Callable[[], object]) -> object:
-        """Run `work` on the answering thread (between batches)."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, work)
-
     async def _run(self) -> None:
         assert self._queue is not None
         loop = asyncio.get_running_loop()

@@ -225,14 +225,22 @@ def context_view(answer: Answer) -> list[RichText]:
     else:
         body = [Span(answer.passage[:at], quoted=True), Span(answer.quote, bold=True, quoted=True),
                 Span(answer.passage[at + len(answer.quote):], quoted=True)]
-    head = [Span("Context", italic=True), Span(" · "), *_byline(answer)[:2], Span("\n")]
+    head = [Span("Context from ", italic=True),
+            Span(_shorten(answer.title or "Untitled", MAX_TITLE_CHARS), bold=True, link=answer_link(answer))]
+    if answer.published:
+        head.append(Span(f" · {answer.published}"))
+    head.append(Span("\n"))
     return RichText(tuple(head + [span for span in body if span.text])).split()
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def not_found(articles: int) -> RichText:
     return RichText.of(
         "I could not find an answer to that in the ",
-        Span(f"{articles} indexed article{'s' if articles != 1 else ''}", bold=True),
+        Span(plural(articles, "indexed article"), bold=True),
         ". Try other words, or see /sources for what I have read.",
     )
 

@@ -47,7 +47,7 @@ from telegram.ext import (
 from newsqa.index import IndexLayerError, IndexReader, IndexReport
 from newsqa.retrieval import EmptyQuestion, clean_question
 
-from .answering import BatchedAnswerer, QuestionRateLimit
+from .answering import REFRESH_SECONDS, BatchedAnswerer, QuestionRateLimit
 from .formatting import (
     RichText,
     SourceLine,
@@ -56,6 +56,7 @@ from .formatting import (
     bullet_list,
     context_view,
     not_found,
+    plural,
     sources_page,
 )
 from .question_store import QuestionStore
@@ -125,11 +126,13 @@ def _ago(timestamp: float | None) -> str:
 class NewsqaBot:
     """One running bot: its handlers and the state they share (answerer, stores, limits)."""
 
-    def __init__(self, settings: Settings, services: NewsqaServices) -> None:
+    def __init__(self, settings: Settings, services: NewsqaServices,
+                 refresh_seconds: float = REFRESH_SECONDS) -> None:
         if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value().strip():
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
         self.settings = settings
         self.services = services
+        self.refresh_seconds = refresh_seconds
         self.rate_limit = QuestionRateLimit(settings.questions_per_minute)
         self.reader: IndexReader | None = None
         self.answers: BatchedAnswerer | None = None
@@ -175,7 +178,8 @@ class NewsqaBot:
         self.reader = await asyncio.to_thread(self.services.open_reader, self._build_missing_index)
         await asyncio.to_thread(self.services.encoder.encode_queries, ["warm up"])
         self.questions = QuestionStore(self.settings.bot_state_path)
-        self.answers = BatchedAnswerer(self.services.answerer(self.reader), ANSWERS_PER_QUESTION)
+        self.answers = BatchedAnswerer(self.services.answerer(self.reader), ANSWERS_PER_QUESTION,
+                                       refresh_seconds=self.refresh_seconds)
         await self.answers.start()
         await app.bot.set_my_commands(COMMANDS)
         stats = self.reader.snapshot.stats()
@@ -206,13 +210,20 @@ class NewsqaBot:
                             allowed_updates=ALLOWED_UPDATES)
 
     @asynccontextmanager
-    async def polling(self, app: Application, **polling_options: object) -> AsyncIterator[Application]:
+    async def serving(self, app: Application, webhook: WebhookConfig | None = None,
+                      **polling_options: object) -> AsyncIterator[Application]:
         """Run inside an event loop that is already running (for embedding and tests)."""
         async with app:
             await self.start_up(app)
             try:
                 await app.start()
-                await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES, **polling_options)
+                if webhook is None:
+                    await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES, **polling_options)
+                else:
+                    await app.updater.start_webhook(
+                        listen=webhook.listen, port=webhook.port, url_path=webhook.url_path,
+                        webhook_url=webhook.url, secret_token=webhook.secret_token,
+                        allowed_updates=ALLOWED_UPDATES)
                 try:
                     yield app
                 finally:
@@ -338,7 +349,8 @@ class NewsqaBot:
         stats = await asyncio.to_thread(self.reader.snapshot.stats)
         text = RichText.of(
             Span("Index", bold=True),
-            f"\n{stats.articles} articles ({stats.sources} sources), {stats.chunks} passages"
+            f"\n{plural(stats.articles, 'article')} ({plural(stats.sources, 'source')}), "
+            f"{plural(stats.chunks, 'passage')}"
             f"\nGeneration {stats.generation}, updated {_ago(stats.updated_at)}",
         )
         await self._reply(update.effective_message, text)
