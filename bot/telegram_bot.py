@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from telegram import (
+    Bot,
     BotCommand,
     Chat,
     InlineKeyboardButton,
@@ -183,8 +184,8 @@ class NewsqaBot:
         await self.answers.start()
         await app.bot.set_my_commands(COMMANDS)
         stats = self.reader.snapshot.stats()
-        log.info("@%s answers from %d articles (%d chunks) in %s", app.bot.username, stats.articles,
-                 stats.chunks, self.settings.index_dir)
+        log.info("@%s answers from %s (%s) in %s", app.bot.username, plural(stats.articles, "article"),
+                 plural(stats.chunks, "passage"), self.settings.index_dir)
 
     async def shut_down(self, app: Application) -> None:
         """Stop the answering thread and close the question store."""
@@ -200,7 +201,13 @@ class NewsqaBot:
         log.warning("%s", self.services.build_index().summary())
 
     def run(self, webhook: WebhookConfig | None = None) -> None:
-        """Run until Ctrl-C: long polling, or a webhook server when `webhook` is given."""
+        """Run until Ctrl-C: long polling, or a webhook server when `webhook` is given.
+
+        Raises:
+            InvalidToken: Telegram rejected the token.
+            NetworkError: the Bot API server cannot be reached.
+        """
+        asyncio.run(self.check_token())
         app = self.build()
         if webhook is None:
             app.run_polling(allowed_updates=ALLOWED_UPDATES)
@@ -208,6 +215,12 @@ class NewsqaBot:
             app.run_webhook(listen=webhook.listen, port=webhook.port, url_path=webhook.url_path,
                             webhook_url=webhook.url, secret_token=webhook.secret_token,
                             allowed_updates=ALLOWED_UPDATES)
+
+    async def check_token(self) -> None:
+        """Ask Telegram who the bot is, so a bad token or server fails fast and quietly."""
+        token = self.settings.telegram_bot_token.get_secret_value().strip()
+        async with Bot(token, base_url=self.settings.telegram_base_url) as bot:
+            log.info("connected to the Bot API as @%s", bot.username)
 
     @asynccontextmanager
     async def serving(self, app: Application, webhook: WebhookConfig | None = None,

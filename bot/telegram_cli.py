@@ -81,9 +81,9 @@ def bot(ctx: click.Context, webhook_url: str | None, webhook_listen: str | None,
     _protect_logs(redactor)
     try:
         NewsqaBot(settings, services).run(webhook)
-    except InvalidToken as error:
+    except InvalidToken:
         raise click.ClickException(
-            f"Telegram rejected TELEGRAM_BOT_TOKEN ({redactor.redact(str(error))}). Copy the token "
+            f"the Bot API at {settings.telegram_base_url} rejected TELEGRAM_BOT_TOKEN. Copy the token "
             f"again from @BotFather.") from None
     except NetworkError as error:
         raise click.ClickException(

@@ -401,10 +401,10 @@ class FakeTelegram:
         async with self._changed:
             return await asyncio.wait_for(self._changed.wait_for(predicate), timeout)
 
-    async def reply(self, chat_id: int, number: int = 0) -> SentMessage:
+    async def reply(self, chat_id: int, number: int = 0, timeout: float = 90.0) -> SentMessage:
         """The bot's `number`-th message (from 0) in `chat_id`, once it has been sent."""
         return await self.wait_for(lambda: len(self.messages_in(chat_id)) > number
-                                   and self.messages_in(chat_id)[number])
+                                   and self.messages_in(chat_id)[number], timeout)
 
     def called(self, method: str) -> list[dict[str, Any]]:
         return [params for name, params in self.calls if name.lower() == method.lower()]
