@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 
 from newsqa.index import (
     ArticlesDirNotFound,
@@ -56,6 +57,10 @@ class NewsqaGroup(click.Group):
             ) from None
         except (IndexMismatch, IndexLocked, IndexLayerError, RetrievalError) as error:
             raise click.ClickException(str(error)) from None
+        except ValidationError as error:  # a malformed setting in the environment or .env
+            problem = error.errors()[0]
+            raise click.ClickException(
+                f"invalid setting {'.'.join(map(str, problem['loc']))}: {problem['msg']}") from None
 
 
 def _services(ctx: click.Context) -> NewsqaServices:

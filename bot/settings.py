@@ -48,6 +48,12 @@ class Settings(BaseSettings):
             return frozenset({value})
         return value
 
+    @field_validator("bot_state_file", "telegram_webhook_url", "telegram_webhook_secret", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """`NAME=` in `.env` (as in `.env.example`) means "not set"."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     @property
     def bot_state_path(self) -> Path:
         """Where the bot keeps answered questions for its buttons: beside the index, not in it
