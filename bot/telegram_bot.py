@@ -60,7 +60,7 @@ from .formatting import (
     plural,
     sources_page,
 )
-from .question_store import QuestionStore
+from .question_store import AskedQuestion, QuestionStore
 from .services import NewsqaServices
 from .settings import Settings
 
@@ -139,7 +139,7 @@ class NewsqaBot:
         self.answers: BatchedAnswerer | None = None
         self.questions: QuestionStore | None = None
         self._reindex_lock = asyncio.Lock()
-        self._reindex_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsqa-reindex")
+        self._reindex_executor: ThreadPoolExecutor | None = None
 
     # -- setting up ---------------------------------------------------------------------
     def build(self) -> Application:
@@ -179,6 +179,7 @@ class NewsqaBot:
         self.reader = await asyncio.to_thread(self.services.open_reader, self._build_missing_index)
         await asyncio.to_thread(self.services.encoder.encode_queries, ["warm up"])
         self.questions = QuestionStore(self.settings.bot_state_path)
+        self._reindex_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsqa-reindex")
         self.answers = BatchedAnswerer(self.services.answerer(self.reader), ANSWERS_PER_QUESTION,
                                        refresh_seconds=self.refresh_seconds)
         await self.answers.start()
@@ -191,7 +192,8 @@ class NewsqaBot:
         """Stop the answering thread and close the question store."""
         if self.answers is not None:
             await self.answers.stop()
-        self._reindex_executor.shutdown(wait=False, cancel_futures=True)
+        if self._reindex_executor is not None:
+            self._reindex_executor.shutdown(wait=False, cancel_futures=True)
         if self.questions is not None:
             self.questions.close()
 
@@ -436,7 +438,7 @@ class NewsqaBot:
         row.append(InlineKeyboardButton("Context", callback_data=f"ctx:{key}:{index}"))
         return InlineKeyboardMarkup([row])
 
-    async def _button_answer(self, update: Update):
+    async def _button_answer(self, update: Update) -> tuple[AskedQuestion, int] | None:
         """The stored question and answer index a More/Context button points at, or None."""
         query = update.callback_query
         match = re.fullmatch(r"(?:more|ctx):([\w-]{1,16}):(\d{1,3})", query.data or "")

@@ -33,6 +33,8 @@ def _closed_port() -> int:
     ({"TELEGRAM_BOT_TOKEN": TOKEN}, ["--webhook-url", "ftp://example.org/hook"], 2, "must be an https:// URL"),
     ({"TELEGRAM_BOT_TOKEN": TOKEN}, ["--webhook-url", "https://example.org/hook", "--webhook-secret", "a b"], 2,
      "the webhook secret may only hold"),
+    ({"TELEGRAM_BOT_TOKEN": TOKEN, "NEWSQA_QUESTIONS_PER_MINUTE": "many"}, [], 1,
+     "invalid setting NEWSQA_QUESTIONS_PER_MINUTE: Input should be a valid integer"),
     ({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_BASE_URL": "http://127.0.0.1:{port}/bot"}, [], 1,
      "cannot reach the Bot API at http://127.0.0.1:"),
 ])
