@@ -11,6 +11,7 @@ import secrets
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -48,9 +49,11 @@ class AskedQuestion:
 class QuestionStore:
     """Answered questions by short key; thread-safe, one SQLite file."""
 
-    def __init__(self, path: Path, keep_seconds: float = KEEP_SECONDS) -> None:
+    def __init__(self, path: Path, keep_seconds: float = KEEP_SECONDS,
+                 clock: Callable[[], float] = time.time) -> None:
         self.path = Path(path)
         self.keep_seconds = keep_seconds
+        self.clock = clock
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._saves = 0
@@ -71,7 +74,7 @@ class QuestionStore:
                 key = secrets.token_urlsafe(6)  # 8 characters
                 try:
                     self.db.execute("INSERT INTO questions VALUES (?, ?, ?, ?, ?)",
-                                    (key, chat_id, result.question, answers, time.time()))
+                                    (key, chat_id, result.question, answers, self.clock()))
                     return key
                 except sqlite3.IntegrityError:
                     continue
@@ -82,7 +85,7 @@ class QuestionStore:
             row = self.db.execute(
                 "SELECT key, chat_id, question, answers, asked_at FROM questions WHERE key = ?", (key,)
             ).fetchone()
-        if row is None or row[4] < time.time() - self.keep_seconds:
+        if row is None or row[4] < self.clock() - self.keep_seconds:
             return None
         try:
             answers = [Answer(**{k: v for k, v in item.items() if k in _ANSWER_FIELDS})
@@ -97,7 +100,7 @@ class QuestionStore:
             self._prune()
 
     def _prune(self) -> None:
-        self.db.execute("DELETE FROM questions WHERE asked_at < ?", (time.time() - self.keep_seconds,))
+        self.db.execute("DELETE FROM questions WHERE asked_at < ?", (self.clock() - self.keep_seconds,))
 
     def close(self) -> None:
         with self._lock:

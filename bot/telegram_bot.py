@@ -198,9 +198,8 @@ class NewsqaBot:
             self.questions.close()
 
     def _build_missing_index(self) -> None:
-        log.warning("no index at %s yet: building it from %s", self.settings.index_dir,
-                    self.settings.articles_dir)
-        log.warning("%s", self.services.build_index().summary())
+        log.info("no index at %s yet: building it from %s", self.settings.index_dir, self.settings.articles_dir)
+        log.info("%s", self.services.build_index().summary())
 
     def run(self, webhook: WebhookConfig | None = None) -> None:
         """Run until Ctrl-C: long polling, or a webhook server when `webhook` is given.
@@ -403,18 +402,18 @@ class NewsqaBot:
 
     # -- answering --------------------------------------------------------------------------
     async def _answer(self, message: Message, question: str) -> None:
+        try:
+            clean_question(question)
+        except EmptyQuestion:
+            await self._reply(message, RichText.of("Ask me a question, for example: ",
+                                                   Span(EXAMPLE_QUESTION, italic=True)))
+            return
         user = message.from_user
         if user is not None and not self.rate_limit.allow(user.id):
             wait = max(1, round(self.rate_limit.retry_in(user.id)))
             await self._reply(message, RichText.of(
                 f"You are asking faster than I can read ({self.settings.questions_per_minute} questions "
                 f"a minute). Please try again in {wait} s."))
-            return
-        try:
-            clean_question(question)
-        except EmptyQuestion:
-            await self._reply(message, RichText.of("Ask me a question, for example: ",
-                                                   Span(EXAMPLE_QUESTION, italic=True)))
             return
         async with self._typing(message.chat):
             result = await self.answers.ask(question)
