@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 
 from newsqa.index import (
     ArticlesDirNotFound,
@@ -24,6 +25,7 @@ from newsqa.index import (
 )
 from newsqa.retrieval import AnswerSet, EmptyQuestion, RetrievalError
 
+from . import telegram_cli
 from .add import add
 from .services import LOCK_WAIT_SECONDS, NewsqaServices
 from .settings import Settings, load_settings
@@ -57,6 +59,10 @@ class NewsqaGroup(click.Group):
             ) from None
         except (IndexMismatch, IndexLocked, IndexLayerError, RetrievalError) as error:
             raise click.ClickException(str(error)) from None
+        except ValidationError as error:  # a malformed setting in the environment or .env
+            problem = error.errors()[0]
+            raise click.ClickException(
+                f"invalid setting {'.'.join(map(str, problem['loc']))}: {problem['msg']}") from None
 
 
 def _services(ctx: click.Context) -> NewsqaServices:
@@ -262,6 +268,7 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 
 cli.add_command(add)
 cli.add_command(watch)
+cli.add_command(telegram_cli.bot)
 
 
 def main() -> None:

@@ -29,8 +29,10 @@ LOCK_WAIT_SECONDS = 600.0
 class NewsqaServices:
     """Builds each heavy part once, lazily: the encoder, the index reader, the answerer."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, encoder: TextEncoder | None = None) -> None:
         self.settings = settings
+        if encoder is not None:  # an encoder already loaded (the bot's tests share one)
+            self.encoder = encoder
 
     @cached_property
     def encoder(self) -> TextEncoder:

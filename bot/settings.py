@@ -31,6 +31,13 @@ class Settings(BaseSettings):
     telegram_base_url: str = Field("https://api.telegram.org/bot", alias="TELEGRAM_BASE_URL")
     allowed_users: Annotated[frozenset[int], NoDecode] = Field(frozenset(), alias="NEWSQA_ALLOWED_USERS")
     admin_users: Annotated[frozenset[int], NoDecode] = Field(frozenset(), alias="NEWSQA_ADMIN_USERS")
+    # The Telegram bot (`newsqa bot`): flood control, button state, optional webhook mode.
+    questions_per_minute: int = Field(10, alias="NEWSQA_QUESTIONS_PER_MINUTE", ge=0)
+    bot_state_file: Path | None = Field(None, alias="NEWSQA_BOT_STATE_FILE")
+    telegram_webhook_url: str | None = Field(None, alias="TELEGRAM_WEBHOOK_URL")
+    telegram_webhook_listen: str = Field("0.0.0.0", alias="TELEGRAM_WEBHOOK_LISTEN")
+    telegram_webhook_port: int = Field(8443, alias="TELEGRAM_WEBHOOK_PORT", gt=0, lt=65536)
+    telegram_webhook_secret: SecretStr | None = Field(None, alias="TELEGRAM_WEBHOOK_SECRET")
 
     @field_validator("allowed_users", "admin_users", mode="before")
     @classmethod
@@ -41,6 +48,18 @@ class Settings(BaseSettings):
         if isinstance(value, int):
             return frozenset({value})
         return value
+
+    @field_validator("bot_state_file", "telegram_webhook_url", "telegram_webhook_secret", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """`NAME=` in `.env` (as in `.env.example`) means "not set"."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def bot_state_path(self) -> Path:
+        """Where the bot keeps answered questions for its buttons: beside the index, not in it
+        (a rebuild clears the index folder)."""
+        return self.bot_state_file or self.index_dir.parent / "bot-state.sqlite"
 
 
 def load_settings(**overrides: object) -> Settings:
