@@ -48,15 +48,22 @@ def watch(ctx: click.Context, debounce: float) -> None:
       newsqa watch
       newsqa watch --debounce 5
     """
-    import watchfiles
-
-    from .cli import _run_index  # the CLI's indexing with progress bar and messages
-
     services: NewsqaServices = ctx.find_object(NewsqaServices)
     articles_dir, index_dir = services.settings.articles_dir, services.settings.index_dir
     if not articles_dir.is_dir():
         raise ArticlesDirNotFound(f"articles folder {articles_dir} does not exist")
-    quiet_ms = int(debounce * 1000)
+    try:
+        _watch(services, articles_dir, index_dir, int(debounce * 1000))
+    except KeyboardInterrupt:  # Ctrl-C between two waits (while indexing or printing) also ends cleanly
+        pass
+
+
+def _watch(services: NewsqaServices, articles_dir: Path, index_dir: Path, quiet_ms: int) -> None:
+    """Index once the watcher is in place, then after each batch of changes."""
+    import watchfiles
+
+    from .cli import _run_index  # the CLI's indexing with progress bar and messages
+
     watching = False
     # The first (empty) batch comes once the watcher is in place: index then, so that
     # nothing written between the initial index and the start of watching is missed.
