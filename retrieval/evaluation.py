@@ -92,16 +92,21 @@ class QuestionOutcome:
     seconds: float
 
 
+def score_texts(question: EvalQuestion, quote: str | None, passages: Sequence[str],
+                seconds: float) -> QuestionOutcome:
+    """Score a top quote (None: not found) and ranked passages against the gold answers."""
+    rank = next((n for n, p in enumerate(passages[:TOP_K], 1) if answer_in(question.answers, p)), None)
+    return QuestionOutcome(
+        id=question.id, found=quote is not None,
+        quote_hit=quote is not None and answer_in(question.answers, quote),
+        passage_rank=rank, quote_chars=len(quote) if quote is not None else None, seconds=seconds,
+    )
+
+
 def score_answer_set(question: EvalQuestion, result: AnswerSet, seconds: float) -> QuestionOutcome:
     """Score one answer set against the gold answers."""
     answers = result.answers if result.found else []
-    rank = next((n for n, a in enumerate(answers[:TOP_K], 1) if answer_in(question.answers, a.passage)), None)
-    top = answers[0] if answers else None
-    return QuestionOutcome(
-        id=question.id, found=bool(answers),
-        quote_hit=top is not None and answer_in(question.answers, top.quote),
-        passage_rank=rank, quote_chars=len(top.quote) if top is not None else None, seconds=seconds,
-    )
+    return score_texts(question, answers[0].quote if answers else None, [a.passage for a in answers], seconds)
 
 
 @dataclass(frozen=True)
