@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -42,10 +43,10 @@ def _open_dataset_index(services: NewsqaServices, dataset_dir: Path, index_dir: 
     return IndexReader(index_dir)
 
 
-def _progress_bar(label: str, quiet: bool):
+def _progress_bar(label: str, total: int, quiet: bool):
     if quiet:
         return None
-    return click.progressbar(length=0, label=label, file=click.get_text_stream("stderr"))
+    return click.progressbar(length=total, label=label, file=sys.stderr)
 
 
 @click.command("eval")
@@ -82,13 +83,12 @@ def eval_command(ctx: click.Context, dataset_dir: Path, as_json: bool, eval_inde
     reader = _open_dataset_index(services, dataset_dir, index_dir, rebuild, as_json)
     answerer = QuestionAnswerer(reader, services.encoder)
     services.encoder.encode_queries(["warm up"])  # model load is not question latency
-    bar = _progress_bar("Answering", as_json)
+    bar = _progress_bar("Answering", len(questions), as_json)
     if bar is None:
         report = evaluate(answerer, questions, dataset_dir.name, batch_size=batch_size)
     else:
         with bar:
             def progress(done: int, total: int) -> None:
-                bar.length = total
                 bar.update(done - bar.pos)
 
             report = evaluate(answerer, questions, dataset_dir.name, batch_size=batch_size, progress=progress)

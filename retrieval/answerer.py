@@ -22,6 +22,9 @@ from .quotes import QuestionTerms, Quote, QuotePicker
 # index (docs/quality.md).
 MIN_RELEVANCE = 0.55
 COVERAGE_WEIGHT = 0.5
+# Once the top answer passes MIN_RELEVANCE, the ones after it need only this much: a
+# second-best passage often holds the answer in other words (docs/quality.md).
+MIN_FOLLOWING_RELEVANCE = 0.4
 # Questions are cut to this many characters before searching; longer text is not a question.
 MAX_QUESTION_CHARS = 1000
 # Passages examined per answer asked for.
@@ -53,13 +56,15 @@ class QuestionAnswerer:
 
     def __init__(self, reader: IndexReader, encoder: QueryEncoder,
                  retriever: HybridRetriever | None = None, picker: QuotePicker | None = None,
-                 min_relevance: float = MIN_RELEVANCE, coverage_weight: float = COVERAGE_WEIGHT) -> None:
+                 min_relevance: float = MIN_RELEVANCE, coverage_weight: float = COVERAGE_WEIGHT,
+                 min_following_relevance: float = MIN_FOLLOWING_RELEVANCE) -> None:
         self.reader = reader
         self.encoder = encoder
         self.retriever = retriever or HybridRetriever()
         self.picker = picker or QuotePicker()
         self.min_relevance = min_relevance
         self.coverage_weight = coverage_weight
+        self.min_following_relevance = min(min_following_relevance, min_relevance)
 
     def ask(self, question: str, k: int = 3) -> AnswerSet:
         """The top `k` quoted answers to `question`.
@@ -97,7 +102,7 @@ class QuestionAnswerer:
         seen: set[str] = set()
         for quote in quotes:
             key = " ".join(quote.text.split()).casefold()
-            if key in seen or self.relevance(quote) < self.min_relevance:
+            if key in seen or self.relevance(quote) < self.min_following_relevance:
                 continue
             seen.add(key)
             chunk = quote.passage.chunk

@@ -34,9 +34,13 @@ from .hybrid import RetrievedPassage
 # question's terms, answer-type cue, and the retrieval rank of its passage (1/(rank+1)).
 # Tuned on xquad_en and covidqa (docs/quality.md): coverage carries most of the choice of
 # sentence inside a passage, the passage prior most of the choice between passages.
-W_COSINE, W_COVERAGE, W_CUE, W_RANK = 0.5, 1.0, 0.1, 0.5
+W_COSINE, W_COVERAGE, W_CUE, W_RANK = 1.5, 1.0, 0.1, 0.2
+# Coverage is normalised by sentence length as BM25 normalises by document length
+# (1 - b + b * chars / AVERAGE_SENTENCE_CHARS): a long sentence holds more of the question's
+# words by chance, and a short quote is easier to read.
+LENGTH_NORM, AVERAGE_SENTENCE_CHARS = 0.0, 150.0
 # A neighbour scoring at least this share of the best sentence joins the quote.
-EXTEND_RATIO = 0.85
+EXTEND_RATIO = 0.7
 MAX_QUOTE_CHARS = 400
 _TERM = re.compile(r"\w+", re.UNICODE)
 
@@ -126,13 +130,14 @@ class QuotePicker:
     """Chooses the best sentence (or two) of each passage for a question."""
 
     def __init__(self, w_cosine: float = W_COSINE, w_coverage: float = W_COVERAGE, w_cue: float = W_CUE,
-                 w_rank: float = W_RANK, extend_ratio: float = EXTEND_RATIO,
+                 w_rank: float = W_RANK, extend_ratio: float = EXTEND_RATIO, length_norm: float = LENGTH_NORM,
                  max_quote_chars: int = MAX_QUOTE_CHARS) -> None:
         self.w_cosine = w_cosine
         self.w_coverage = w_coverage
         self.w_cue = w_cue
         self.w_rank = w_rank
         self.extend_ratio = extend_ratio
+        self.length_norm = length_norm
         self.max_quote_chars = max_quote_chars
 
     def pick(self, question: str, query_vector: np.ndarray, passages: list[RetrievedPassage],
@@ -174,6 +179,9 @@ class QuotePicker:
         if cue is not None:
             hint = np.asarray([1.0 if cue.search(chunk.article_text[s.start:s.end]) else 0.0
                                for s in chunk.sentences], np.float32)
+        if self.length_norm:
+            chars = np.fromiter((s.end - s.start for s in chunk.sentences), np.float32, len(chunk.sentences))
+            coverage = coverage / (1 - self.length_norm + self.length_norm * chars / AVERAGE_SENTENCE_CHARS)
         scores = self.w_cosine * cosine + self.w_coverage * coverage + self.w_cue * hint
         best = int(np.argmax(scores))
         sentence = chunk.sentences[best]
