@@ -34,7 +34,7 @@ from .hybrid import RetrievedPassage
 # question's terms, answer-type cue, and the retrieval rank of its passage (1/(rank+1)).
 # Tuned on xquad_en and covidqa (docs/quality.md): coverage carries most of the choice of
 # sentence inside a passage, the passage prior most of the choice between passages.
-W_COSINE, W_COVERAGE, W_CUE, W_RANK = 1.5, 1.0, 0.1, 0.2
+W_COSINE, W_COVERAGE, W_CUE, W_RANK = 2.5, 1.0, 0.1, 0.2
 # Coverage is normalised by sentence length as BM25 normalises by document length
 # (1 - b + b * chars / AVERAGE_SENTENCE_CHARS): a long sentence holds more of the question's
 # words by chance, and a short quote is easier to read.
