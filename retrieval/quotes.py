@@ -32,16 +32,18 @@ from .hybrid import RetrievedPassage
 
 # Weights of a sentence's score: embedding similarity, IDF-weighted coverage of the
 # question's terms, answer-type cue, and the retrieval rank of its passage (1/(rank+1)).
-# Tuned on xquad_en and covidqa (docs/quality.md): coverage carries most of the choice of
-# sentence inside a passage, the passage prior most of the choice between passages.
+# Tuned on xquad_en and covidqa (docs/quality.md): raising the cosine weight from 0.5 to
+# 2.5 took xquad_en quote_hit@1 from 0.81 to 0.86; a passage prior above 0.2 hurt covidqa.
 W_COSINE, W_COVERAGE, W_CUE, W_RANK = 2.5, 1.0, 0.1, 0.2
-# Coverage is normalised by sentence length as BM25 normalises by document length
-# (1 - b + b * chars / AVERAGE_SENTENCE_CHARS): a long sentence holds more of the question's
-# words by chance, and a short quote is easier to read.
+# Optional BM25-like length normalisation of coverage (1 - b + b * chars / AVERAGE_SENTENCE_CHARS).
+# Off: b = 0.25 and 0.5 shortened quotes but lost 1-5 points of quote_hit@1 (docs/quality.md).
 LENGTH_NORM, AVERAGE_SENTENCE_CHARS = 0.0, 150.0
 # A neighbour scoring at least this share of the best sentence joins the quote.
 EXTEND_RATIO = 0.7
 MAX_QUOTE_CHARS = 400
+# Stems at least this long also match when one extends the other: porter leaves
+# "russia"/"russian" apart.
+PREFIX_STEM_CHARS = 5
 _TERM = re.compile(r"\w+", re.UNICODE)
 
 _MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|"
@@ -99,7 +101,8 @@ class QuestionTerms:
     @classmethod
     def of(cls, question: str, snapshot: IndexSnapshot | None = None) -> "QuestionTerms":
         """Stems of `question`, weighted by `snapshot`'s term statistics (equal weights without)."""
-        stems = tuple(dict.fromkeys(stem_words(keyword_terms(question))))
+        # One-letter leftovers ("s" of "Russia's" stems to "") carry no meaning.
+        stems = tuple(dict.fromkeys(s for s in stem_words(keyword_terms(question)) if len(s) >= 2))
         if not stems:
             return cls((), np.zeros(0, np.float32))
         if snapshot is None:
@@ -160,6 +163,9 @@ class QuotePicker:
         starts = np.fromiter((s.start for s in chunk.sentences), np.int64, len(chunk.sentences))
         for match, stem in zip(matches, stems):
             n = column.get(stem)
+            if n is None and len(stem) >= PREFIX_STEM_CHARS:  # "russia" ~ "russian"
+                n = next((column[q] for q in terms.stems if len(q) >= PREFIX_STEM_CHARS
+                          and (stem.startswith(q) or q.startswith(stem))), None)
             if n is not None:
                 row = int(np.searchsorted(starts, chunk.start + match.start(), side="right")) - 1
                 if row >= 0:
