@@ -218,9 +218,11 @@ def resolve_backend(name: str, backend: str | None = None) -> str:
 
 
 @functools.lru_cache(maxsize=4)
-def load_encoder(name: str = DEFAULT_MODEL, backend: str | None = None) -> TextEncoder:
+def load_encoder(name: str = DEFAULT_MODEL, backend: str | None = None,
+                 cache_dir: Path | None = None) -> TextEncoder:
     """The encoder for a configured model name or path and backend (`auto`, `onnx`, `torch`;
-    see `resolve_backend`); one instance per name and backend per process.
+    see `resolve_backend`); one instance per name and backend per process. The ONNX model is
+    exported once into `cache_dir` (default NEWSQA_CACHE_DIR or ~/.cache/newsqa).
 
     Raises:
         ModelNotFound: ONNX asked for a model it cannot run, or the model is not found.
@@ -237,4 +239,4 @@ def load_encoder(name: str = DEFAULT_MODEL, backend: str | None = None) -> TextE
             f"the onnx embedding backend cannot run {name!r} (it needs a local BERT-style model "
             f"with mean pooling); set NEWSQA_EMBEDDING_BACKEND=torch"
         )
-    return OnnxEncoder(name, path)
+    return OnnxEncoder(name, path, cache_dir)

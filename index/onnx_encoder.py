@@ -41,9 +41,10 @@ class OnnxEncoder:
 
     backend = "onnx"
 
-    def __init__(self, name: str, model_dir: Path) -> None:
+    def __init__(self, name: str, model_dir: Path, cache_dir: Path | None = None) -> None:
         self.name = name
         self.model_dir = Path(model_dir)
+        self.cache_dir = cache_dir
         self._session = None
         self._tokenizer = None
         self._dimension = 0
@@ -74,7 +75,7 @@ class OnnxEncoder:
         options = onnxruntime.SessionOptions()
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
-        session = onnxruntime.InferenceSession(str(export_int8(self.model_dir)), options,
+        session = onnxruntime.InferenceSession(str(export_int8(self.model_dir, self.cache_dir)), options,
                                                providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in session.get_inputs()}
         self._tokenizer, self._dimension, self._session = tokenizer, int(hidden), session

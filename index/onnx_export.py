@@ -85,9 +85,10 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def cached_model_path(model_dir: Path) -> Path:
-    """Where the int8 ONNX file of `model_dir` is (or will be) cached."""
-    directory = cache_dir()
+def cached_model_path(model_dir: Path, cache: Path | None = None) -> Path:
+    """Where the int8 ONNX file of `model_dir` is (or will be) cached, under `cache`
+    (default: `cache_dir()`)."""
+    directory = Path(cache).expanduser() if cache else cache_dir()
     key = hashlib.sha256(json.dumps({
         "weights": _weights_hash(weights_file(model_dir), directory),
         "recipe": EXPORT_RECIPE, "opset": OPSET,
@@ -96,10 +97,10 @@ def cached_model_path(model_dir: Path) -> Path:
     return directory / "onnx" / f"{model_dir.name}-{key}-int8.onnx"
 
 
-def export_int8(model_dir: Path) -> Path:
+def export_int8(model_dir: Path, cache: Path | None = None) -> Path:
     """The cached int8 ONNX file for the model at `model_dir`, exported first if missing
     (about 30 s once; needs torch, transformers and onnx)."""
-    target = cached_model_path(model_dir)
+    target = cached_model_path(model_dir, cache)
     if target.exists():
         return target
     log.warning("exporting %s to ONNX int8 once, into %s (about 30 s)", model_dir.name, target.parent)
