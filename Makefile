@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 QUESTION ?= who led the Chinese delegation?
 
-.PHONY: install demo test clean
+.PHONY: install demo test bench clean
 
 install: $(VENV)/.installed
 
@@ -22,6 +22,13 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# Side-by-side benchmarks against the reference pipeline (docs/performance.md); ~1 h on 2 cores.
+bench: install
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python benchmarks/speed.py --backends onnx torch
+	$(BIN)/python benchmarks/backend_quality.py
+	$(BIN)/python benchmarks/scale.py
 
 clean:
 	rm -rf $(VENV) data

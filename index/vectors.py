@@ -360,8 +360,10 @@ def _tier(count: int) -> int:
 
 
 def _nlist(count: int) -> int:
-    """IVF lists for `count` vectors: a power of two near 4·sqrt(n), at least 39 points a list."""
-    nlist = 2 ** round(math.log2(4 * math.sqrt(count)))
+    """IVF lists for `count` vectors: a power of two near 2·sqrt(n) (2048 for a million: training
+    stays within minutes on 2 cores, and a probe of 32 lists still scans only ~3% of them),
+    at least 39 points a list."""
+    nlist = 2 ** round(math.log2(2 * math.sqrt(count)))
     return max(1, min(nlist, count // 39))
 
 
