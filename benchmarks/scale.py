@@ -199,6 +199,7 @@ def measure(workdir: Path, total: int) -> dict[str, object]:
         latencies_after.append((time.perf_counter() - t) * 1000)
     for path in new:
         (workdir / "articles" / f"new-{path.name}").unlink()
+    IndexBuilder(index_dir, load_encoder("all-MiniLM-L6-v2", "onnx")).update(workdir / "articles")  # as before
     return {
         "chunks": total, "vector_index": manifest.vector_index,
         "open_s": round(opened, 2), "rss_after_open_mib": round(rss_open),
