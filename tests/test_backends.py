@@ -112,3 +112,15 @@ def test_ivf_segment_recall_and_small_adds_do_not_rewrite_it(tmp_path, monkeypat
     assert state["segments"][0] == big and len(state["segments"]) == 4
     assert (tmp_path / f"{big}.faiss").stat().st_mtime_ns == written
     assert state["info"][big]["type"].startswith("IVF") and state["info"][big]["nprobe"] >= 1
+
+
+def test_stats_shows_backend_and_vector_index(cli_env, seed_index, monkeypatch):
+    from click.testing import CliRunner
+
+    from newsqa.bot.cli import cli
+
+    monkeypatch.setenv("NEWSQA_INDEX_DIR", str(seed_index))
+    result = CliRunner().invoke(cli, ["stats", "--json"])
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.output)
+    assert (info["backend"], info["vector_index"]) == ("onnx", "Flat")
