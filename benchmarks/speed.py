@@ -166,6 +166,8 @@ def main() -> None:
     print(header)
     print("|" + "---|" * (2 + 2 * len(args.backends)))
     for key, label in rows:
+        if key not in figures["reference"]:
+            continue  # --runs 0 or --index-runs 0
         cells = []
         for system in systems:
             med, lo, hi = summary(figures[system][key])
