@@ -144,6 +144,25 @@ def _status_mib(field: str) -> int:
     return 0
 
 
+def rebuild_vectors(workdir: Path, total: int) -> None:
+    """Rewrite only the vector index of an existing scale index (after a FAISS change)."""
+    index_dir = workdir / "index"
+    manifest = Manifest.load(index_dir)
+    shutil.rmtree(index_dir / manifest.vectors, ignore_errors=True)
+    vectors = synthetic_vectors(total, np.load(workdir / "centres.npy"))
+    first = int((workdir / "first_id").read_text())
+    started = time.perf_counter()
+    faiss_store = FaissVectorStore(index_dir / manifest.vectors, DIMENSION)
+    faiss_store.add(np.arange(first, first + total, dtype=np.int64), vectors)
+    store = DocumentStore(index_dir / manifest.store)
+    store.begin()
+    store.commit(faiss_store.commit())
+    store.close()
+    replace(manifest, vector_index=faiss_store.index_type).save(index_dir)
+    print(f"faiss: {faiss_store.index_type} {faiss_store._current.info} in "
+          f"{time.perf_counter() - started:.0f}s", file=sys.stderr, flush=True)
+
+
 def measure(workdir: Path, total: int) -> dict[str, object]:
     """Run in a fresh process: search latency, recall, and the 100-article add."""
     import faiss
@@ -222,6 +241,8 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=1_000_000)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/newsqa-scale"))
     parser.add_argument("--reuse", action="store_true", help="measure an index built by an earlier run")
+    parser.add_argument("--rebuild-vectors", action="store_true",
+                        help="with --reuse: rewrite only the FAISS index, keep the document store")
     parser.add_argument("--measure-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure_only:
@@ -229,6 +250,8 @@ def main() -> None:
         return
     if not (args.reuse and (args.workdir / "index" / "manifest.json").exists()):
         build(args.workdir, args.chunks)
+    elif args.rebuild_vectors:
+        rebuild_vectors(args.workdir, args.chunks)
     out = subprocess.run([sys.executable, __file__, "--measure-only", "--chunks", str(args.chunks),
                           "--workdir", str(args.workdir)], check=True, capture_output=True, text=True,
                          env=dict(os.environ, TOKENIZERS_PARALLELISM="false"))
