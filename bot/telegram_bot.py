@@ -12,7 +12,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -31,7 +31,7 @@ from telegram import (
     User,
 )
 from telegram.constants import ChatAction, ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -75,6 +75,10 @@ SOURCES_PER_PAGE = 10
 TYPING_REFRESH_SECONDS = 4.5
 # A 429 from Telegram is waited out (retry_after) and the request sent again, this many times.
 FLOOD_RETRIES = 3
+# A message that fails on the network (5xx, timeout, refused connection) is sent again after
+# these waits: 15 s in all, about what a Bot API restart takes. A timed-out send may have
+# arrived, so a rare duplicate is possible; a lost answer is not (it is logged when all fail).
+SEND_BACKOFF_SECONDS = (0.5, 1.0, 2.0, 4.0, 7.5)
 COMMANDS = [
     BotCommand("start", "Welcome and an example question"),
     BotCommand("help", "How to ask"),
@@ -128,12 +132,14 @@ class NewsqaBot:
     """One running bot: its handlers and the state they share (answerer, stores, limits)."""
 
     def __init__(self, settings: Settings, services: NewsqaServices,
-                 refresh_seconds: float = REFRESH_SECONDS) -> None:
+                 refresh_seconds: float = REFRESH_SECONDS,
+                 send_backoff: Sequence[float] = SEND_BACKOFF_SECONDS) -> None:
         if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value().strip():
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
         self.settings = settings
         self.services = services
         self.refresh_seconds = refresh_seconds
+        self.send_backoff = tuple(send_backoff)
         self.rate_limit = QuestionRateLimit(settings.questions_per_minute)
         self.reader: IndexReader | None = None
         self.answers: BatchedAnswerer | None = None
@@ -505,14 +511,14 @@ class NewsqaBot:
             sent.append(await self._with_fallback(
                 lambda mode, body: message.reply_text(body, parse_mode=mode, reply_markup=markup if last else None,
                                                       do_quote=None if number == 0 else False),
-                piece))
+                piece, message.chat_id))
         return sent
 
     async def _send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: RichText,
                     markup: InlineKeyboardMarkup | None = None) -> Message:
         return await self._with_fallback(
             lambda mode, body: context.bot.send_message(chat_id, body, parse_mode=mode, reply_markup=markup),
-            text)
+            text, chat_id)
 
     async def _edit(self, message: Message | None, text: RichText, markup: InlineKeyboardMarkup | None) -> None:
         """Replace a message's text and buttons; unchanged content is not an error."""
@@ -524,7 +530,7 @@ class NewsqaBot:
                 lambda mode, body: message.get_bot().edit_message_text(
                     body, chat_id=message.chat.id, message_id=message.message_id, parse_mode=mode,
                     reply_markup=markup),
-                text)
+                text, message.chat.id)
         except BadRequest as error:
             reason = str(error).casefold()
             if "message is not modified" in reason:
@@ -534,17 +540,34 @@ class NewsqaBot:
             await self._with_fallback(  # too old or deleted: send the page as a new message
                 lambda mode, body: message.get_bot().send_message(
                     message.chat.id, body, parse_mode=mode, reply_markup=markup),
-                text)
+                text, message.chat.id)
 
-    @staticmethod
-    async def _with_fallback(send: Callable[[str | None, str], Awaitable[Message]], text: RichText) -> Message:
+    async def _with_fallback(self, send: Callable[[str | None, str], Awaitable[Message]], text: RichText,
+                             chat_id: int) -> Message:
         try:
-            return await send(ParseMode.HTML, text.html())
+            return await self._retrying(send, ParseMode.HTML, text.html(), chat_id)
         except BadRequest as error:
             if "can't parse entities" not in str(error).casefold():
                 raise
             log.warning("Telegram refused the HTML (%s); sending plain text", error)
-            return await send(None, text.plain())
+            return await self._retrying(send, None, text.plain(), chat_id)
+
+    async def _retrying(self, send: Callable[[str | None, str], Awaitable[Message]], mode: str | None, body: str,
+                        chat_id: int) -> Message:
+        """`send(mode, body)`, sent again after network failures (5xx, timeouts, refused
+        connections) with backoff; 429s are waited out by the rate limiter below this."""
+        for attempt, wait in enumerate((*self.send_backoff, None), 1):
+            try:
+                return await send(mode, body)
+            except BadRequest:
+                raise  # a BadRequest is a NetworkError in python-telegram-bot, but resending cannot help
+            except NetworkError as error:
+                if wait is None:
+                    log.error("could not deliver a message to chat %s after %d tries: %s", chat_id, attempt, error)
+                    raise
+                log.warning("sending to chat %s failed (%s); trying again in %g s", chat_id, error, wait)
+                await asyncio.sleep(wait)
+        raise AssertionError("unreachable")
 
     # -- errors -----------------------------------------------------------------------------
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
