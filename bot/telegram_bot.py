@@ -45,9 +45,11 @@ from telegram.ext import (
     filters,
 )
 
-from newsqa.index import IndexLayerError, IndexReader, IndexReport
+from newsqa.index import ArticleError, FetchError, IndexLayerError, IndexReader, IndexReport, SavedArticle, is_url
+from newsqa.index.fetch import ForbiddenAddress
 from newsqa.retrieval import EmptyQuestion, clean_question
 
+from .add import fetch_article
 from .answering import REFRESH_SECONDS, BatchedAnswerer, QuestionRateLimit
 from .formatting import (
     RichText,
@@ -86,6 +88,7 @@ COMMANDS = [
     BotCommand("sources", "The indexed articles"),
     BotCommand("stats", "What the index holds and how fresh it is"),
     BotCommand("reindex", "Re-read the articles folder (admins)"),
+    BotCommand("add", "Fetch an article from a URL and index it (admins)"),
 ]
 
 REFUSAL = "Sorry, this bot only answers its approved users."
@@ -168,6 +171,7 @@ class NewsqaBot:
         app.add_handler(CommandHandler("sources", self.sources))
         app.add_handler(CommandHandler("stats", self.stats))
         app.add_handler(CommandHandler("reindex", self.reindex))
+        app.add_handler(CommandHandler("add", self.add))
         app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, self.question))
         app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND,
                                        self.group_message))
@@ -392,6 +396,43 @@ class NewsqaBot:
                 await self._reply(message, RichText.of(Span("Reindex failed: ", bold=True), str(error)))
                 return
         await self._reply(message, self._report(report))
+
+    async def add(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Fetch an article from a URL into the articles folder and index it (admins only)."""
+        message = update.effective_message
+        if not self.is_admin(update.effective_user):
+            await self._reply(message, RichText.of("Only admins can add articles (NEWSQA_ADMIN_USERS)."))
+            return
+        args = context.args or []
+        if len(args) != 1 or not is_url(args[0]):
+            await self._reply(message, RichText.of("Put one web address after /add, for example:\n",
+                                                   Span("/add https://news.example/world/story", italic=True)))
+            return
+        if self._reindex_lock.locked():
+            await self._reply(message, RichText.of("A reindex is already running; try again when it is done."))
+            return
+        async with self._reindex_lock:
+            await self._reply(message, RichText.of("Fetching the page…"))
+            try:
+                saved, report = await asyncio.get_running_loop().run_in_executor(
+                    self._reindex_executor, self._add, args[0])
+            except (FetchError, ArticleError) as error:
+                text = RichText.of(Span("Could not add it: ", bold=True), str(error))
+                if isinstance(error, ForbiddenAddress):
+                    text = text + RichText.of("\n\nPages on private networks are refused unless "
+                                              "NEWSQA_FETCH_ALLOW_PRIVATE is true.")
+                await self._reply(message, text)
+                return
+            except IndexLayerError as error:
+                await self._reply(message, RichText.of(Span("Reindex failed: ", bold=True), str(error)))
+                return
+        state = "Already had" if saved.unchanged else "Saved"
+        await self._reply(message, RichText.of(f"{state} ", Span(saved.title, bold=True), f" ({saved.source}).\n")
+                          + self._report(report))
+
+    def _add(self, url: str) -> tuple[SavedArticle, IndexReport]:
+        saved = fetch_article(self.settings, url, allow_private=self.settings.fetch_allow_private)
+        return saved, self._reindex()
 
     def _reindex(self) -> IndexReport:
         report = self.services.build_index()
