@@ -449,6 +449,9 @@ class NewsqaBot:
 
     # -- answering --------------------------------------------------------------------------
     async def _answer(self, message: Message, question: str) -> None:
+        # JSON can carry lone surrogates, which no UTF-8 store or tokenizer takes: pairs are
+        # joined, lone ones become U+FFFD.
+        question = question.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
         try:
             clean_question(question)
         except EmptyQuestion:

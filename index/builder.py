@@ -202,7 +202,8 @@ class IndexBuilder:
                 kept = [g for g in vectors.generations()
                         if committed and generation_number(g) <= generation_number(committed)]
                 # Generations written after the last commit were never seen: a killed run's.
-                vectors.prune(kept[-KEEP_GENERATIONS:])
+                if (self.index_dir / manifest.vectors).is_dir():  # absent while no article had text
+                    vectors.prune(kept[-KEEP_GENERATIONS:])
                 report.generation = store.generation
             finally:
                 store.close()
