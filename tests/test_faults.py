@@ -1,13 +1,23 @@
-"""Faults on the Telegram side: 5xx, timeouts and refused connections. The real bot runs against
+"""Faults. On the Telegram side, 5xx, timeouts and refused connections: the real bot runs against
 the fake Bot API server, which fails, hangs or goes down on command; the bot must back off,
-keep polling and answer by itself once the server is back. Waits are hang guards only."""
+keep polling and answer by itself once the server is back. On the disk side, a full disk
+during indexing (a real small tmpfs) and an index beyond repair. Waits are hang guards only."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
 
 from fake_telegram import FakeTelegram
+from newsqa.bot.cli import cli
+from test_reindex import assert_consistent, vector_files_are_all_needed, write_articles
 from test_bot import EXAMPLE, ask, bot_settings, running_bot  # noqa: F401  (bot_settings is a fixture)
 
 LOGGER = "newsqa.bot.telegram_bot"
@@ -72,3 +82,75 @@ def test_a_reply_that_cannot_be_delivered_is_logged_and_the_bot_goes_on(bot_sett
                for m in messages), messages
     assert sum("sending to chat 1201 failed" in m for m in messages) == 2
     assert any("could not tell the user" in m for m in messages)
+
+
+# -- the disk fills up, the index is beyond repair -----------------------------------------
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.fixture()
+def small_disk(tmp_path):
+    """A 320 KB tmpfs: room for an index of a few articles, not of a couple of hundred."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=320k", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs (needs root): {mounted.stderr.decode().strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=True)
+
+
+def test_a_full_disk_keeps_the_last_generation_and_says_so(cli_env, monkeypatch, small_disk):
+    index = small_disk / "index"
+    monkeypatch.setenv("NEWSQA_INDEX_DIR", str(index))
+    articles = cli_env["articles"]
+    write_articles(articles, 3)
+    assert run("index").exit_code == 0
+    before = json.loads(run("stats", "--json").stdout)
+
+    write_articles(articles, 200)
+    result = run("index")
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: could not write the index at {index}: database or disk is full. "
+                                    f"Nothing was lost: generation {before['generation']} is still the one "
+                                    f"answered from.")
+    assert "Traceback" not in result.output
+    assert json.loads(run("stats", "--json").stdout) == before
+    answer = json.loads(run("ask", "--json", "-k", "1", "What did the council of Aldmoor vote to fund?").stdout)
+    assert "a new library" in answer["answers"][0]["quote"]
+
+    subprocess.run(["mount", "-o", "remount,size=16m", str(small_disk)], check=True)  # space freed
+    assert run("index").exit_code == 0
+    assert assert_consistent(index)[0] == 201  # 200 stories and the seed
+    vector_files_are_all_needed(index)
+
+
+def _lose_vectors(index: Path) -> None:
+    shutil.rmtree(index / "vectors")
+
+
+def _garble_generations(index: Path) -> None:
+    for path in (index / "vectors").iterdir():
+        path.write_bytes(b"\x00garbage")
+
+
+def _garble_everything(index: Path) -> None:
+    for path in index.rglob("*"):
+        if path.is_file() and path.name != ".lock":
+            path.write_bytes(b"\x00garbage" * 100)
+
+
+@pytest.mark.parametrize("breaker", [_lose_vectors, _garble_generations, _garble_everything])
+def test_rebuild_recreates_an_index_beyond_repair(cli_env, breaker):
+    assert run("index").exit_code == 0
+    breaker(cli_env["index"])
+    broken = run("ask", EXAMPLE)
+    assert broken.exit_code == 1 and "newsqa index --rebuild" in broken.output, broken.output
+    rebuilt = run("index", "--rebuild")
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "1 added" in rebuilt.output
+    assert "Li Hongzhong" in run("ask", EXAMPLE).stdout
+    assert assert_consistent(cli_env["index"]) == (1, 7)
