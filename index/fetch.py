@@ -107,11 +107,13 @@ class ArticleFetcher:
             with httpx.Client(timeout=self.timeout, follow_redirects=False, trust_env=False,
                               headers={"User-Agent": USER_AGENT, "Accept": ", ".join(ARTICLE_MEDIA_TYPES)}
                               ) as client:
-                for hop in range(self.max_redirects + 1):
-                    if time.monotonic() > deadline:
+                for _ in range(self.max_redirects + 1):
+                    left = deadline - time.monotonic()  # each wait gets only what is left
+                    if left <= 0:
                         raise httpx.TimeoutException("deadline")
                     target, headers, extensions = self._route(current, url)
-                    with client.stream("GET", target, headers=headers, extensions=extensions) as response:
+                    with client.stream("GET", target, headers=headers, extensions=extensions,
+                                       timeout=left) as response:
                         location = response.headers.get("location")
                         if response.is_redirect and location:
                             current = urljoin(current, location)
