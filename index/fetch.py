@@ -6,6 +6,8 @@ from __future__ import annotations
 import ipaddress
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -73,6 +75,18 @@ def forbidden_reason(address: str) -> str | None:
     return None if ip.is_global else "not public"
 
 
+def _resolve(host: str, port: int, timeout: float) -> list[tuple]:
+    """`socket.getaddrinfo`, given up after `timeout` seconds (the resolver has no timeout of
+    its own that a caller can set; a stuck lookup is left to finish on its worker thread)."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsqa-resolve")
+    try:
+        return pool.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM).result(timeout)
+    except FutureTimeout:
+        raise TimeoutError(host) from None
+    finally:
+        pool.shutdown(wait=False)
+
+
 class ArticleFetcher:
     """Downloads article pages with httpx: timeout, size cap, content-type check, few redirects.
 
@@ -111,7 +125,7 @@ class ArticleFetcher:
                     left = deadline - time.monotonic()  # each wait gets only what is left
                     if left <= 0:
                         raise httpx.TimeoutException("deadline")
-                    target, headers, extensions = self._route(current, url)
+                    target, headers, extensions = self._route(current, url, left)
                     with client.stream("GET", target, headers=headers, extensions=extensions,
                                        timeout=left) as response:
                         location = response.headers.get("location")
@@ -129,7 +143,7 @@ class ArticleFetcher:
             raise FetchError(f"{url}: cannot fetch ({type(error).__name__}: {error})") from None
         raise FetchError(f"{url}: more than {self.max_redirects} redirects")
 
-    def _route(self, url: str, requested: str) -> tuple[str, dict[str, str], dict[str, str]]:
+    def _route(self, url: str, requested: str, left: float) -> tuple[str, dict[str, str], dict[str, str]]:
         """Where to connect for `url`: the URL itself, or (private addresses refused) the checked
         address with the host name kept for the Host header and TLS."""
         import httpx
@@ -144,7 +158,9 @@ class ArticleFetcher:
         host = parts.hostname
         try:
             port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            infos = _resolve(host, port, left)
+        except TimeoutError:
+            raise FetchError(f"{requested}: no answer within {self.timeout:g} s (resolving {host})") from None
         except (OSError, ValueError, UnicodeError) as error:
             raise FetchError(f"{requested}: cannot resolve {host} ({error})") from None
         addresses = list(dict.fromkeys(info[4][0] for info in infos))
