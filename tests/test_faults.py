@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
@@ -17,6 +19,8 @@ from click.testing import CliRunner
 
 from fake_telegram import FakeTelegram
 from newsqa.bot.cli import cli
+from newsqa.index.builder import BATCH_ARTICLES
+from test_add_watch import Lines, _spawn
 from test_reindex import assert_consistent, vector_files_are_all_needed, write_articles
 from test_bot import EXAMPLE, ask, bot_settings, running_bot  # noqa: F401  (bot_settings is a fixture)
 
@@ -114,11 +118,16 @@ def test_a_full_disk_keeps_the_last_generation_and_says_so(cli_env, monkeypatch,
     write_articles(articles, 200)
     result = run("index")
     assert result.exit_code == 1
-    assert result.output.startswith(f"Error: could not write the index at {index}: database or disk is full. "
-                                    f"Nothing was lost: generation {before['generation']} is still the one "
-                                    f"answered from.")
+    said = re.match(rf"Error: could not write the index at {re.escape(str(index))}: database or disk is full\. "
+                    rf"Nothing was lost: generation (\d+) is still the one answered from\.", result.output)
+    assert said is not None, result.output
     assert "Traceback" not in result.output
-    assert json.loads(run("stats", "--json").stdout) == before
+    # Readers have the last committed generation: the one before the run (here, as no batch of
+    # 64 articles fits the disk) or one of its whole batches, never a half-written one.
+    after = json.loads(run("stats", "--json").stdout)
+    assert after["generation"] == int(said[1]) >= before["generation"]
+    assert (after["articles"] - before["articles"]) % BATCH_ARTICLES == 0
+    assert_consistent(index)
     answer = json.loads(run("ask", "--json", "-k", "1", "What did the council of Aldmoor vote to fund?").stdout)
     assert "a new library" in answer["answers"][0]["quote"]
 
@@ -154,3 +163,28 @@ def test_rebuild_recreates_an_index_beyond_repair(cli_env, breaker):
     assert "1 added" in rebuilt.output
     assert "Li Hongzhong" in run("ask", EXAMPLE).stdout
     assert assert_consistent(cli_env["index"]) == (1, 7)
+
+
+def test_watch_rides_out_a_full_disk(cli_env, monkeypatch, small_disk):
+    index = small_disk / "index"
+    monkeypatch.setenv("NEWSQA_INDEX_DIR", str(index))
+    articles = cli_env["articles"]
+    write_articles(articles, 3)
+    watcher = _spawn("watch", "--debounce", "0.2")
+    err, out = Lines(watcher.stderr), Lines(watcher.stdout)
+    try:
+        assert "4 added" in out.until(lambda line: line.startswith("Indexed"))[-1]
+        err.until(lambda line: line.startswith("Watching"))
+        write_articles(articles, 200)
+        failed = err.until(lambda line: "could not write the index" in line)[-1]
+        assert "database or disk is full" in failed and "still watching" in failed
+        assert watcher.poll() is None
+        subprocess.run(["mount", "-o", "remount,size=16m", str(small_disk)], check=True)
+        (articles / "one-more.txt").write_text("Ferry service resumes on the northern route\n\n"
+                                               "The ferry between Skarn and Lowe resumed on Friday.\n")
+        assert "0 added" not in out.until(lambda line: "Indexed" in line and "added" in line)[-1]
+        watcher.send_signal(signal.SIGINT)
+        assert watcher.wait(timeout=60) == 0
+    finally:
+        watcher.kill()
+    assert assert_consistent(index)[0] == 202
