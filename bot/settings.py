@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     telegram_webhook_listen: str = Field("0.0.0.0", alias="TELEGRAM_WEBHOOK_LISTEN")
     telegram_webhook_port: int = Field(8443, alias="TELEGRAM_WEBHOOK_PORT", gt=0, lt=65536)
     telegram_webhook_secret: SecretStr | None = Field(None, alias="TELEGRAM_WEBHOOK_SECRET")
+    # Whether the bot's /add may fetch from private, loopback, link-local and reserved addresses.
+    fetch_allow_private: bool = Field(False, alias="NEWSQA_FETCH_ALLOW_PRIVATE")
 
     @field_validator("allowed_users", "admin_users", mode="before")
     @classmethod
