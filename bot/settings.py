@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     telegram_webhook_listen: str = Field("0.0.0.0", alias="TELEGRAM_WEBHOOK_LISTEN")
     telegram_webhook_port: int = Field(8443, alias="TELEGRAM_WEBHOOK_PORT", gt=0, lt=65536)
     telegram_webhook_secret: SecretStr | None = Field(None, alias="TELEGRAM_WEBHOOK_SECRET")
+    # Whether the bot's /add may fetch from private, loopback, link-local and reserved addresses.
+    fetch_allow_private: bool = Field(False, alias="NEWSQA_FETCH_ALLOW_PRIVATE")
     # Speed: embedding runtime (auto = int8 ONNX for the bundled model, torch otherwise) and
     # where the exported ONNX model is cached.
     embedding_backend: Literal["auto", "onnx", "torch"] = Field("auto", alias="NEWSQA_EMBEDDING_BACKEND")
