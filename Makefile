@@ -7,7 +7,7 @@ QUESTION ?= who led the Chinese delegation?
 # Versions known to work together (pip freeze of a clean install); `make lock` refreshes it.
 CONSTRAINTS := constraints.txt
 
-.PHONY: install demo test clean lock
+.PHONY: install demo test bench clean lock
 
 install: $(VENV)/.installed
 
@@ -26,12 +26,19 @@ demo: install
 test: install
 	$(BIN)/python -m pytest
 
+# Side-by-side benchmarks against the reference pipeline (docs/performance.md); ~1 h on 2 cores.
+bench: install
+	$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e '.[test,bench]'
+	$(BIN)/python benchmarks/speed.py --backends onnx torch
+	$(BIN)/python benchmarks/backend_quality.py
+	$(BIN)/python benchmarks/scale.py
+
 # Re-resolve every dependency (all extras) in a throwaway venv and pin what it chose.
 lock:
 	rm -rf .lock-venv
 	$(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/pip install --quiet torch==2.13.0
-	.lock-venv/bin/pip install --quiet -e '.[test]'
+	.lock-venv/bin/pip install --quiet -e '.[test,bench]'
 	( echo '# pip constraints: versions known to work together; regenerate with `make lock`.'; \
 	  .lock-venv/bin/pip freeze --exclude-editable | grep -iv '^newsqa' ) > $(CONSTRAINTS)
 	rm -rf .lock-venv

@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -232,7 +232,10 @@ class IndexBuilder:
             vectors = FaissVectorStore(self.index_dir / manifest.vectors, manifest.dimension)
             vectors.open(store.vector_generation, load=False)
             report = self._apply(store, vectors, Path(articles_dir), files, progress)
-            if fresh:
+            kind = vectors.index_type
+            if fresh or kind != manifest.vector_index:
+                # The index type changes only when a merge crosses the size threshold.
+                manifest = replace(manifest, vector_index=kind)
                 manifest.save(self.index_dir)
             # Also clears what a killed rebuild left behind.
             self._remove_unused(manifest)
@@ -267,12 +270,18 @@ class IndexBuilder:
                     f"{current.chunking}; it differs from the settings now asked for. "
                     f"Run `newsqa index --rebuild` to rebuild it."
                 )
+            backend = getattr(self.encoder, "backend", "torch")
+            if current.backend != backend:
+                # Same model on another runtime: vectors agree to a cosine of ~0.99 and retrieval
+                # scores are unchanged (docs/performance.md), so the index stays usable as is.
+                log.info("index built with the %s backend, now adding with %s", current.backend, backend)
             return current, False
         replacing = current is not None or broken
         suffix = "-" + uuid.uuid4().hex[:8] if replacing else ""
         manifest = Manifest(
             model=self.encoder.name, dimension=self.encoder.dimension, chunking=self.chunking,
             store=f"store{suffix}.sqlite", vectors=f"vectors{suffix}",
+            backend=getattr(self.encoder, "backend", "torch"),
         )
         if not replacing:
             manifest.save(self.index_dir)  # an empty index is a valid index
