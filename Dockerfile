@@ -17,11 +17,11 @@ WORKDIR /app
 # multi-GB CUDA build.
 RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
 
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY index ./index
 COPY retrieval ./retrieval
 COPY bot ./bot
-RUN pip install .
+RUN pip install -c constraints.txt .
 
 RUN useradd --create-home --uid 1000 newsqa \
     && mkdir -p /data/articles /data/index /data/state \

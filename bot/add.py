@@ -11,6 +11,21 @@ import click
 from newsqa.index import ArticleError, ArticleFetcher, ArticleInbox, ArticleReader, FetchError, SavedArticle, is_url
 
 from .services import NewsqaServices
+from .settings import Settings
+
+
+def fetch_article(settings: Settings, url: str, *, allow_private: bool) -> SavedArticle:
+    """Fetch `url` into the articles folder (not indexed yet). The bot's /add passes
+    `allow_private=settings.fetch_allow_private`; the operator's `newsqa add` may fetch anything.
+
+    Raises:
+        FetchError: the page cannot be fetched (ForbiddenAddress: not a public address).
+        ArticleError: the page holds no article.
+    """
+    reader = ArticleReader(max_bytes=settings.max_article_bytes)
+    fetcher = ArticleFetcher(max_bytes=settings.max_article_bytes, timeout=settings.fetch_timeout,
+                             allow_private=allow_private)
+    return ArticleInbox(settings.articles_dir, reader).save_page(fetcher.fetch(url))
 
 
 def _save(inbox: ArticleInbox, fetcher: ArticleFetcher, item: str) -> SavedArticle:

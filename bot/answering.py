@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 MAX_BATCH = 32
 # The index is checked for a new generation at most this often (one stat + one query).
 REFRESH_SECONDS = 1.0
+# Users whose recent questions the per-user limit remembers (a few hundred bytes each).
+MAX_TRACKED_USERS = 10_000
 
 
 class BatchedAnswerer:
@@ -102,14 +104,25 @@ class BatchedAnswerer:
 
 
 class QuestionRateLimit:
-    """At most `per_minute` questions per user in any 60 seconds; 0 means no limit."""
+    """At most `per_minute` questions per user in any 60 seconds; 0 means no limit.
+
+    Memory is bounded: at most `max_users` users are tracked, each with at most `per_minute`
+    times. Past that, the user who asked least recently is forgotten first (only someone
+    asking more than `max_users` others ago, so in practice a quiet user).
+    """
 
     WINDOW_SECONDS = 60.0
 
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic,
+                 max_users: int = MAX_TRACKED_USERS) -> None:
         self.per_minute = per_minute
         self.clock = clock
-        self._asked: dict[int, deque[float]] = {}
+        self.max_users = max_users
+        self._asked: OrderedDict[int, deque[float]] = OrderedDict()
+
+    def __len__(self) -> int:
+        """Users currently tracked."""
+        return len(self._asked)
 
     def allow(self, user_id: int) -> bool:
         """Count a question by `user_id`; False when it is over the limit (and not counted)."""
@@ -117,14 +130,14 @@ class QuestionRateLimit:
             return True
         now = self.clock()
         times = self._asked.setdefault(user_id, deque())
+        self._asked.move_to_end(user_id)
         while times and times[0] <= now - self.WINDOW_SECONDS:
             times.popleft()
         if len(times) >= self.per_minute:
             return False
         times.append(now)
-        if len(self._asked) > 10_000:  # forget users who have been quiet for a minute
-            self._asked = {user: t for user, t in self._asked.items()
-                           if t and t[-1] > now - self.WINDOW_SECONDS}
+        while len(self._asked) > self.max_users:
+            self._asked.popitem(last=False)
         return True
 
     def retry_in(self, user_id: int) -> float:

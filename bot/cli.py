@@ -258,6 +258,8 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     snapshot = IndexReader(services.settings.index_dir).snapshot
     info = asdict(snapshot.stats())
     info["model"] = snapshot.manifest.model
+    info["backend"] = snapshot.manifest.backend
+    info["vector_index"] = snapshot.manifest.vector_index
     info["index_dir"] = str(services.settings.index_dir)
     if as_json:
         click.echo(json.dumps(info))

@@ -21,6 +21,9 @@ from newsqa.retrieval import Answer, AnswerSet
 KEEP_SECONDS = 30 * 24 * 3600
 # Old rows are pruned every this many saves (and on opening).
 PRUNE_EVERY = 200
+# At most this many questions are kept (about 5 KB each on disk, none in memory): the oldest
+# go first, so a busy bot's file stays under about half a gigabyte.
+MAX_ROWS = 100_000
 _ANSWER_FIELDS = {f.name for f in fields(Answer)}
 
 SCHEMA = """
@@ -50,9 +53,10 @@ class QuestionStore:
     """Answered questions by short key; thread-safe, one SQLite file."""
 
     def __init__(self, path: Path, keep_seconds: float = KEEP_SECONDS,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, max_rows: int = MAX_ROWS) -> None:
         self.path = Path(path)
         self.keep_seconds = keep_seconds
+        self.max_rows = max_rows
         self.clock = clock
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
@@ -95,12 +99,14 @@ class QuestionStore:
         return AskedQuestion(row[0], row[1], row[2], answers, row[4])
 
     def prune(self) -> None:
-        """Forget questions older than `keep_seconds`."""
+        """Forget questions older than `keep_seconds`, and the oldest beyond `max_rows`."""
         with self._lock:
             self._prune()
 
     def _prune(self) -> None:
         self.db.execute("DELETE FROM questions WHERE asked_at < ?", (self.clock() - self.keep_seconds,))
+        self.db.execute("DELETE FROM questions WHERE asked_at <= (SELECT asked_at FROM questions "
+                        "ORDER BY asked_at DESC LIMIT 1 OFFSET ?)", (self.max_rows,))
 
     def close(self) -> None:
         with self._lock:

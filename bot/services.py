@@ -36,7 +36,8 @@ class NewsqaServices:
 
     @cached_property
     def encoder(self) -> TextEncoder:
-        return load_encoder(self.settings.embedding_model)
+        return load_encoder(self.settings.embedding_model, self.settings.embedding_backend,
+                            self.settings.cache_dir)
 
     def builder(self, on_wait: Callable[[], None] | None = None) -> IndexBuilder:
         return IndexBuilder(

@@ -7,7 +7,7 @@ Every name here is public contract, documented in `.env.example` and the README.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     telegram_webhook_listen: str = Field("0.0.0.0", alias="TELEGRAM_WEBHOOK_LISTEN")
     telegram_webhook_port: int = Field(8443, alias="TELEGRAM_WEBHOOK_PORT", gt=0, lt=65536)
     telegram_webhook_secret: SecretStr | None = Field(None, alias="TELEGRAM_WEBHOOK_SECRET")
+    # Whether the bot's /add may fetch from private, loopback, link-local and reserved addresses.
+    fetch_allow_private: bool = Field(False, alias="NEWSQA_FETCH_ALLOW_PRIVATE")
+    # Speed: embedding runtime (auto = int8 ONNX for the bundled model, torch otherwise) and
+    # where the exported ONNX model is cached.
+    embedding_backend: Literal["auto", "onnx", "torch"] = Field("auto", alias="NEWSQA_EMBEDDING_BACKEND")
+    cache_dir: Path | None = Field(None, alias="NEWSQA_CACHE_DIR")
 
     @field_validator("allowed_users", "admin_users", mode="before")
     @classmethod
@@ -49,7 +55,8 @@ class Settings(BaseSettings):
             return frozenset({value})
         return value
 
-    @field_validator("bot_state_file", "telegram_webhook_url", "telegram_webhook_secret", mode="before")
+    @field_validator("bot_state_file", "telegram_webhook_url", "telegram_webhook_secret", "cache_dir",
+                     mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         """`NAME=` in `.env` (as in `.env.example`) means "not set"."""

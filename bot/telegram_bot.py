@@ -12,7 +12,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -31,7 +31,7 @@ from telegram import (
     User,
 )
 from telegram.constants import ChatAction, ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -45,9 +45,11 @@ from telegram.ext import (
     filters,
 )
 
-from newsqa.index import IndexLayerError, IndexReader, IndexReport
+from newsqa.index import ArticleError, FetchError, IndexLayerError, IndexReader, IndexReport, SavedArticle, is_url
+from newsqa.index.fetch import ForbiddenAddress
 from newsqa.retrieval import EmptyQuestion, clean_question
 
+from .add import fetch_article
 from .answering import REFRESH_SECONDS, BatchedAnswerer, QuestionRateLimit
 from .formatting import (
     RichText,
@@ -75,6 +77,10 @@ SOURCES_PER_PAGE = 10
 TYPING_REFRESH_SECONDS = 4.5
 # A 429 from Telegram is waited out (retry_after) and the request sent again, this many times.
 FLOOD_RETRIES = 3
+# A message that fails on the network (5xx, timeout, refused connection) is sent again after
+# these waits: 15 s in all, about what a Bot API restart takes. A timed-out send may have
+# arrived, so a rare duplicate is possible; a lost answer is not (it is logged when all fail).
+SEND_BACKOFF_SECONDS = (0.5, 1.0, 2.0, 4.0, 7.5)
 COMMANDS = [
     BotCommand("start", "Welcome and an example question"),
     BotCommand("help", "How to ask"),
@@ -82,6 +88,7 @@ COMMANDS = [
     BotCommand("sources", "The indexed articles"),
     BotCommand("stats", "What the index holds and how fresh it is"),
     BotCommand("reindex", "Re-read the articles folder (admins)"),
+    BotCommand("add", "Fetch an article from a URL and index it (admins)"),
 ]
 
 REFUSAL = "Sorry, this bot only answers its approved users."
@@ -128,12 +135,14 @@ class NewsqaBot:
     """One running bot: its handlers and the state they share (answerer, stores, limits)."""
 
     def __init__(self, settings: Settings, services: NewsqaServices,
-                 refresh_seconds: float = REFRESH_SECONDS) -> None:
+                 refresh_seconds: float = REFRESH_SECONDS,
+                 send_backoff: Sequence[float] = SEND_BACKOFF_SECONDS) -> None:
         if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value().strip():
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
         self.settings = settings
         self.services = services
         self.refresh_seconds = refresh_seconds
+        self.send_backoff = tuple(send_backoff)
         self.rate_limit = QuestionRateLimit(settings.questions_per_minute)
         self.reader: IndexReader | None = None
         self.answers: BatchedAnswerer | None = None
@@ -162,6 +171,7 @@ class NewsqaBot:
         app.add_handler(CommandHandler("sources", self.sources))
         app.add_handler(CommandHandler("stats", self.stats))
         app.add_handler(CommandHandler("reindex", self.reindex))
+        app.add_handler(CommandHandler("add", self.add))
         app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, self.question))
         app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND,
                                        self.group_message))
@@ -387,6 +397,43 @@ class NewsqaBot:
                 return
         await self._reply(message, self._report(report))
 
+    async def add(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Fetch an article from a URL into the articles folder and index it (admins only)."""
+        message = update.effective_message
+        if not self.is_admin(update.effective_user):
+            await self._reply(message, RichText.of("Only admins can add articles (NEWSQA_ADMIN_USERS)."))
+            return
+        args = context.args or []
+        if len(args) != 1 or not is_url(args[0]):
+            await self._reply(message, RichText.of("Put one web address after /add, for example:\n",
+                                                   Span("/add https://news.example/world/story", italic=True)))
+            return
+        if self._reindex_lock.locked():
+            await self._reply(message, RichText.of("A reindex is already running; try again when it is done."))
+            return
+        async with self._reindex_lock:
+            await self._reply(message, RichText.of("Fetching the page…"))
+            try:
+                saved, report = await asyncio.get_running_loop().run_in_executor(
+                    self._reindex_executor, self._add, args[0])
+            except (FetchError, ArticleError) as error:
+                text = RichText.of(Span("Could not add it: ", bold=True), str(error))
+                if isinstance(error, ForbiddenAddress):
+                    text = text + RichText.of("\n\nPages on private networks are refused unless "
+                                              "NEWSQA_FETCH_ALLOW_PRIVATE is true.")
+                await self._reply(message, text)
+                return
+            except IndexLayerError as error:
+                await self._reply(message, RichText.of(Span("Reindex failed: ", bold=True), str(error)))
+                return
+        state = "Already had" if saved.unchanged else "Saved"
+        await self._reply(message, RichText.of(f"{state} ", Span(saved.title, bold=True), f" ({saved.source}).\n")
+                          + self._report(report))
+
+    def _add(self, url: str) -> tuple[SavedArticle, IndexReport]:
+        saved = fetch_article(self.settings, url, allow_private=self.settings.fetch_allow_private)
+        return saved, self._reindex()
+
     def _reindex(self) -> IndexReport:
         report = self.services.build_index()
         self.reader.refresh()
@@ -402,6 +449,9 @@ class NewsqaBot:
 
     # -- answering --------------------------------------------------------------------------
     async def _answer(self, message: Message, question: str) -> None:
+        # JSON can carry lone surrogates, which no UTF-8 store or tokenizer takes: pairs are
+        # joined, lone ones become U+FFFD.
+        question = question.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
         try:
             clean_question(question)
         except EmptyQuestion:
@@ -505,14 +555,14 @@ class NewsqaBot:
             sent.append(await self._with_fallback(
                 lambda mode, body: message.reply_text(body, parse_mode=mode, reply_markup=markup if last else None,
                                                       do_quote=None if number == 0 else False),
-                piece))
+                piece, message.chat_id))
         return sent
 
     async def _send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: RichText,
                     markup: InlineKeyboardMarkup | None = None) -> Message:
         return await self._with_fallback(
             lambda mode, body: context.bot.send_message(chat_id, body, parse_mode=mode, reply_markup=markup),
-            text)
+            text, chat_id)
 
     async def _edit(self, message: Message | None, text: RichText, markup: InlineKeyboardMarkup | None) -> None:
         """Replace a message's text and buttons; unchanged content is not an error."""
@@ -524,7 +574,7 @@ class NewsqaBot:
                 lambda mode, body: message.get_bot().edit_message_text(
                     body, chat_id=message.chat.id, message_id=message.message_id, parse_mode=mode,
                     reply_markup=markup),
-                text)
+                text, message.chat.id)
         except BadRequest as error:
             reason = str(error).casefold()
             if "message is not modified" in reason:
@@ -534,17 +584,34 @@ class NewsqaBot:
             await self._with_fallback(  # too old or deleted: send the page as a new message
                 lambda mode, body: message.get_bot().send_message(
                     message.chat.id, body, parse_mode=mode, reply_markup=markup),
-                text)
+                text, message.chat.id)
 
-    @staticmethod
-    async def _with_fallback(send: Callable[[str | None, str], Awaitable[Message]], text: RichText) -> Message:
+    async def _with_fallback(self, send: Callable[[str | None, str], Awaitable[Message]], text: RichText,
+                             chat_id: int) -> Message:
         try:
-            return await send(ParseMode.HTML, text.html())
+            return await self._retrying(send, ParseMode.HTML, text.html(), chat_id)
         except BadRequest as error:
             if "can't parse entities" not in str(error).casefold():
                 raise
             log.warning("Telegram refused the HTML (%s); sending plain text", error)
-            return await send(None, text.plain())
+            return await self._retrying(send, None, text.plain(), chat_id)
+
+    async def _retrying(self, send: Callable[[str | None, str], Awaitable[Message]], mode: str | None, body: str,
+                        chat_id: int) -> Message:
+        """`send(mode, body)`, sent again after network failures (5xx, timeouts, refused
+        connections) with backoff; 429s are waited out by the rate limiter below this."""
+        for attempt, wait in enumerate((*self.send_backoff, None), 1):
+            try:
+                return await send(mode, body)
+            except BadRequest:
+                raise  # a BadRequest is a NetworkError in python-telegram-bot, but resending cannot help
+            except NetworkError as error:
+                if wait is None:
+                    log.error("could not deliver a message to chat %s after %d tries: %s", chat_id, attempt, error)
+                    raise
+                log.warning("sending to chat %s failed (%s); trying again in %g s", chat_id, error, wait)
+                await asyncio.sleep(wait)
+        raise AssertionError("unreachable")
 
     # -- errors -----------------------------------------------------------------------------
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

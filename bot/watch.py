@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from newsqa.index import ArticlesDirNotFound, IndexLocked
+from newsqa.index.errors import IndexWriteFailed
 
 from .services import NewsqaServices
 
@@ -78,6 +79,9 @@ def _watch(services: NewsqaServices, articles_dir: Path, index_dir: Path, quiet_
             report = _run_index(services)
         except IndexLocked as error:
             click.echo(f"{error}; will retry at the next change", err=True)
+            continue
+        except IndexWriteFailed as error:  # a full disk: keep watching, the next change retries
+            click.echo(f"{error} (still watching: the next change is indexed again)", err=True)
             continue
         click.echo(f"{time.strftime('%H:%M:%S')} {report.summary()}" if watching else report.summary())
         if not watching:

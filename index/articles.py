@@ -118,8 +118,8 @@ class ArticleCleaner:
             seen.add(normal)
             kept.append(self._without_repeated_lines(paragraph, seen))
         text = "\n\n".join(kept)
-        if not text.strip():
-            raise ArticleError("no text left after cleaning (empty or only navigation)")
+        if not any(char.isalnum() for char in text):  # control characters or punctuation only
+            raise ArticleError("no text left after cleaning (empty, only navigation or no words)")
         return Article(
             key=key, source=source, title=(title or fallback_title).strip(), text=text,
             published=published, author=author, url=url, skipped_paragraphs=dropped,

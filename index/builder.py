@@ -14,11 +14,12 @@ import logging
 import os
 import re
 import shutil
+import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,16 @@ import numpy as np
 from .articles import Article, ArticleReader
 from .chunking import Chunker, ChunkingSettings
 from .embedding import TextEncoder
-from .errors import ArticleError, ArticlesDirNotFound, IndexCorrupt, IndexLocked, IndexMismatch, IndexNotFound
+from .errors import (
+    ArticleError,
+    ArticlesDirNotFound,
+    IndexCorrupt,
+    IndexLayerError,
+    IndexLocked,
+    IndexMismatch,
+    IndexNotFound,
+    IndexWriteFailed,
+)
 from .manifest import MANIFEST_NAME, Manifest
 from .origin import ArticleOrigin
 from .store import DocumentStore, NewChunk
@@ -182,30 +192,62 @@ class IndexBuilder:
 
         Raises:
             ArticlesDirNotFound, IndexLocked, IndexMismatch, IndexCorrupt, ModelNotFound.
+            IndexWriteFailed: the disk filled up (or a write was refused); readers keep the
+                last committed generation.
         """
         started = time.monotonic()
         scan_articles(articles_dir)  # a missing folder fails before any wait for the lock
         with writer_lock(self.index_dir, self.lock_wait_seconds, self.on_wait):
             # Scanned under the lock: after a wait, the folder may have changed.
             files = scan_articles(articles_dir)
-            manifest, fresh = self._manifest(rebuild)
-            store = DocumentStore(self.index_dir / manifest.store)
             try:
-                vectors = FaissVectorStore(self.index_dir / manifest.vectors, manifest.dimension)
-                vectors.open(store.vector_generation, load=False)
-                report = self._apply(store, vectors, Path(articles_dir), files, progress)
-                if fresh:
-                    manifest.save(self.index_dir)
-                # Also clears what a killed rebuild left behind.
-                self._remove_unused(manifest)
-                committed = store.vector_generation
-                kept = [g for g in vectors.generations()
-                        if committed and generation_number(g) <= generation_number(committed)]
-                # Generations written after the last commit were never seen: a killed run's.
-                vectors.prune(kept[-KEEP_GENERATIONS:])
-                report.generation = store.generation
+                return self._update(articles_dir, files, rebuild, progress, started)
+            except (OSError, sqlite3.OperationalError) as error:
+                raise self._write_failed(error) from error
+
+    def _write_failed(self, error: Exception) -> IndexWriteFailed:
+        """Say what went wrong and that readers still have the last committed generation."""
+        if isinstance(error, OSError):
+            reason = error.strerror or str(error)
+            where = f" ({error.filename})" if error.filename else ""
+        else:
+            reason, where = str(error), ""
+        try:
+            store = DocumentStore(self.index_dir / Manifest.load(self.index_dir).store)
+            try:
+                kept = f"generation {store.generation} is still the one answered from"
             finally:
                 store.close()
+        except (IndexLayerError, OSError, sqlite3.Error):
+            kept = "the previous index is untouched"
+        return IndexWriteFailed(
+            f"could not write the index at {self.index_dir}: {reason}{where}. Nothing was lost: {kept}. "
+            f"Free some space (or fix the permission) and run `newsqa index` again.")
+
+    def _update(self, articles_dir: Path, files: dict[str, Path], rebuild: bool,
+                progress: Progress | None, started: float) -> IndexReport:
+        manifest, fresh = self._manifest(rebuild)
+        store = DocumentStore(self.index_dir / manifest.store)
+        try:
+            vectors = FaissVectorStore(self.index_dir / manifest.vectors, manifest.dimension)
+            vectors.open(store.vector_generation, load=False)
+            report = self._apply(store, vectors, Path(articles_dir), files, progress)
+            kind = vectors.index_type
+            if fresh or kind != manifest.vector_index:
+                # The index type changes only when a merge crosses the size threshold.
+                manifest = replace(manifest, vector_index=kind)
+                manifest.save(self.index_dir)
+            # Also clears what a killed rebuild left behind.
+            self._remove_unused(manifest)
+            committed = store.vector_generation
+            kept = [g for g in vectors.generations()
+                    if committed and generation_number(g) <= generation_number(committed)]
+            # Generations written after the last commit were never seen: a killed run's.
+            if (self.index_dir / manifest.vectors).is_dir():  # absent while no article had text
+                vectors.prune(kept[-KEEP_GENERATIONS:])
+            report.generation = store.generation
+        finally:
+            store.close()
         report.seconds = time.monotonic() - started
         return report
 
@@ -228,12 +270,18 @@ class IndexBuilder:
                     f"{current.chunking}; it differs from the settings now asked for. "
                     f"Run `newsqa index --rebuild` to rebuild it."
                 )
+            backend = getattr(self.encoder, "backend", "torch")
+            if current.backend != backend:
+                # Same model on another runtime: vectors agree to a cosine of ~0.99 and retrieval
+                # scores are unchanged (docs/performance.md), so the index stays usable as is.
+                log.info("index built with the %s backend, now adding with %s", current.backend, backend)
             return current, False
         replacing = current is not None or broken
         suffix = "-" + uuid.uuid4().hex[:8] if replacing else ""
         manifest = Manifest(
             model=self.encoder.name, dimension=self.encoder.dimension, chunking=self.chunking,
             store=f"store{suffix}.sqlite", vectors=f"vectors{suffix}",
+            backend=getattr(self.encoder, "backend", "torch"),
         )
         if not replacing:
             manifest.save(self.index_dir)  # an empty index is a valid index

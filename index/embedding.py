@@ -41,6 +41,7 @@ class TextEncoder(Protocol):
     """What the index and retrieval need from an embedding model."""
 
     name: str
+    backend: str
 
     @property
     def dimension(self) -> int: ...
@@ -102,6 +103,8 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
 
 class SentenceTransformerEncoder:
     """Any sentence-transformers model, loaded once on first use (`warm_up`)."""
+
+    backend = "torch"
 
     def __init__(self, name: str = DEFAULT_MODEL, device: str = "cpu") -> None:
         self.name = name
@@ -196,7 +199,44 @@ class SentenceTransformerEncoder:
         return EncodedPassages(_normalise(passages), [_normalise(v) for v in sentences])
 
 
+BACKENDS = ("auto", "onnx", "torch")
+
+
+def resolve_backend(name: str, backend: str | None = None) -> str:
+    """`onnx` or `torch` for model `name`: `auto` (the default, also from the environment's
+    NEWSQA_EMBEDDING_BACKEND) means int8 ONNX for the bundled model, torch for any other.
+
+    Raises:
+        ValueError: an unknown backend name.
+    """
+    backend = (backend or os.environ.get("NEWSQA_EMBEDDING_BACKEND") or "auto").strip().lower()
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown embedding backend {backend!r}: use one of {', '.join(BACKENDS)}")
+    if backend == "auto":
+        return "onnx" if name in _BUNDLED_NAMES else "torch"
+    return backend
+
+
 @functools.lru_cache(maxsize=4)
-def load_encoder(name: str = DEFAULT_MODEL) -> TextEncoder:
-    """The encoder for a configured model name or path; one instance per name per process."""
-    return SentenceTransformerEncoder(name)
+def load_encoder(name: str = DEFAULT_MODEL, backend: str | None = None,
+                 cache_dir: Path | None = None) -> TextEncoder:
+    """The encoder for a configured model name or path and backend (`auto`, `onnx`, `torch`;
+    see `resolve_backend`); one instance per name and backend per process. The ONNX model is
+    exported once into `cache_dir` (default NEWSQA_CACHE_DIR or ~/.cache/newsqa).
+
+    Raises:
+        ModelNotFound: ONNX asked for a model it cannot run, or the model is not found.
+        ValueError: an unknown backend name.
+    """
+    chosen = resolve_backend(name, backend)
+    if chosen == "torch":
+        return SentenceTransformerEncoder(name)
+    from .onnx_encoder import OnnxEncoder, onnx_supported
+
+    path = Path(resolve_model_path(name))
+    if not onnx_supported(path):
+        raise ModelNotFound(
+            f"the onnx embedding backend cannot run {name!r} (it needs a local BERT-style model "
+            f"with mean pooling); set NEWSQA_EMBEDDING_BACKEND=torch"
+        )
+    return OnnxEncoder(name, path, cache_dir)

@@ -31,3 +31,8 @@ class ModelNotFound(IndexLayerError):
 
 class IndexLocked(IndexLayerError):
     """Another indexer holds the write lock."""
+
+
+class IndexWriteFailed(IndexLayerError):
+    """The index could not be written (the disk is full, a permission is missing); the
+    generation readers use is untouched."""

@@ -1,9 +1,15 @@
-"""Fetching an article page over HTTP(S), within bounds: time, size, type, redirects."""
+"""Fetching an article page over HTTP(S), within bounds: time, size, type, redirects, and (for
+fetches a chat user can trigger) public addresses only."""
 
 from __future__ import annotations
 
+import ipaddress
+import socket
+import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from .errors import IndexLayerError
 
@@ -54,48 +60,120 @@ def is_url(text: str) -> bool:
     return "://" in text and urlsplit(text).scheme.isalpha()
 
 
-class ArticleFetcher:
-    """Downloads article pages with httpx: timeout, size cap, content-type check, few redirects."""
+class ForbiddenAddress(FetchError):
+    """The host resolves to a private, loopback, link-local, multicast or reserved address."""
 
-    def __init__(self, max_bytes: int = 5_000_000, timeout: float = 20.0, max_redirects: int = 5) -> None:
+
+def forbidden_reason(address: str) -> str | None:
+    """Why a fetch a chat user asked for must not connect to `address`, or None when it may."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone ("fe80::1%eth0")
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    for reason in ("loopback", "link_local", "multicast", "unspecified", "reserved", "private"):
+        if getattr(ip, f"is_{reason}"):
+            return reason.replace("_", "-")
+    return None if ip.is_global else "not public"
+
+
+def _resolve(host: str, port: int, timeout: float) -> list[tuple]:
+    """`socket.getaddrinfo`, given up after `timeout` seconds (the resolver has no timeout of
+    its own that a caller can set; a stuck lookup is left to finish on its worker thread)."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsqa-resolve")
+    try:
+        return pool.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM).result(timeout)
+    except FutureTimeout:
+        raise TimeoutError(host) from None
+    finally:
+        pool.shutdown(wait=False)
+
+
+class ArticleFetcher:
+    """Downloads article pages with httpx: timeout, size cap, content-type check, few redirects.
+
+    With `allow_private=False` (fetches that chat users can trigger) every hop's host is
+    resolved first and refused when any of its addresses is not public; the connection then
+    goes to the address that was checked, so a second DNS answer cannot point it elsewhere.
+    """
+
+    def __init__(self, max_bytes: int = 5_000_000, timeout: float = 20.0, max_redirects: int = 5,
+                 allow_private: bool = True) -> None:
         self.max_bytes = max_bytes
         self.timeout = timeout
         self.max_redirects = max_redirects
+        self.allow_private = allow_private
 
     def fetch(self, url: str) -> FetchedPage:
-        """Fetch `url`; the body is read only after the status and type check out.
+        """Fetch `url`; the body is read only after the status and type check out. The whole
+        fetch, redirects and body included, takes at most `timeout` seconds.
 
         Raises:
-            UnsupportedUrl: not http or https, or no host.
+            UnsupportedUrl: not http or https, or no host (also after a redirect).
+            ForbiddenAddress: `allow_private` is off and a hop's host is not a public address.
             UnsupportedContent: not HTML, plain text or Markdown.
             ResponseTooLarge: more than `max_bytes`.
             FetchError: timeout, too many redirects, an HTTP error status, a network error.
         """
         import httpx
 
-        parts = urlsplit(url)
-        if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
-            raise UnsupportedUrl(f"{url}: only http:// and https:// URLs can be fetched")
+        deadline = time.monotonic() + self.timeout
+        current = url
         try:
-            with httpx.Client(timeout=self.timeout, follow_redirects=True, max_redirects=self.max_redirects,
-                              headers={"User-Agent": USER_AGENT, "Accept": ", ".join(ARTICLE_MEDIA_TYPES)},
-                              trust_env=False) as client:
-                with client.stream("GET", url) as response:
-                    response.raise_for_status()
-                    return self._read(url, response)
-        except httpx.TooManyRedirects:
-            raise FetchError(f"{url}: more than {self.max_redirects} redirects") from None
+            with httpx.Client(timeout=self.timeout, follow_redirects=False, trust_env=False,
+                              headers={"User-Agent": USER_AGENT, "Accept": ", ".join(ARTICLE_MEDIA_TYPES)}
+                              ) as client:
+                for _ in range(self.max_redirects + 1):
+                    left = deadline - time.monotonic()  # each wait gets only what is left
+                    if left <= 0:
+                        raise httpx.TimeoutException("deadline")
+                    target, headers, extensions = self._route(current, url, left)
+                    with client.stream("GET", target, headers=headers, extensions=extensions,
+                                       timeout=left) as response:
+                        location = response.headers.get("location")
+                        if response.is_redirect and location:
+                            current = urljoin(current, location)
+                            continue
+                        response.raise_for_status()
+                        return self._read(url, current, response, deadline)
         except httpx.TimeoutException:
             raise FetchError(f"{url}: no answer within {self.timeout:g} s") from None
         except httpx.HTTPStatusError as error:
             status = error.response
             raise FetchError(f"{url}: the server answered {status.status_code} {status.reason_phrase}") from None
-        except httpx.UnsupportedProtocol:
-            raise UnsupportedUrl(f"{url}: redirected to a URL that is not http(s)") from None
-        except httpx.HTTPError as error:
+        except (httpx.HTTPError, httpx.InvalidURL) as error:
             raise FetchError(f"{url}: cannot fetch ({type(error).__name__}: {error})") from None
+        raise FetchError(f"{url}: more than {self.max_redirects} redirects")
 
-    def _read(self, url: str, response) -> FetchedPage:
+    def _route(self, url: str, requested: str, left: float) -> tuple[str, dict[str, str], dict[str, str]]:
+        """Where to connect for `url`: the URL itself, or (private addresses refused) the checked
+        address with the host name kept for the Host header and TLS."""
+        import httpx
+
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
+            if url != requested:
+                raise UnsupportedUrl(f"{url}: redirected to a URL that is not http(s)")
+            raise UnsupportedUrl(f"{url}: only http:// and https:// URLs can be fetched")
+        if self.allow_private:
+            return url, {}, {}
+        host = parts.hostname
+        try:
+            port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+            infos = _resolve(host, port, left)
+        except TimeoutError:
+            raise FetchError(f"{requested}: no answer within {self.timeout:g} s (resolving {host})") from None
+        except (OSError, ValueError, UnicodeError) as error:
+            raise FetchError(f"{requested}: cannot resolve {host} ({error})") from None
+        addresses = list(dict.fromkeys(info[4][0] for info in infos))
+        for address in addresses:
+            reason = forbidden_reason(address)
+            if reason is not None:
+                hop = f" (redirected to {url})" if url != requested else ""
+                raise ForbiddenAddress(f"{requested}: refusing to fetch from {host}{hop}: it resolves to "
+                                       f"{address}, a {reason} address")
+        pinned = httpx.URL(url).copy_with(host=addresses[0].split("%", 1)[0])
+        return str(pinned), {"Host": httpx.URL(url).netloc.decode("ascii")}, {"sni_hostname": host}
+
+    def _read(self, url: str, final_url: str, response, deadline: float) -> FetchedPage:
         header = response.headers.get("content-type", "")
         media_type = header.split(";")[0].strip().lower()
         if media_type not in ARTICLE_MEDIA_TYPES:
@@ -111,5 +189,7 @@ class ArticleFetcher:
             body.extend(part)
             if len(body) > self.max_bytes:
                 raise ResponseTooLarge(f"{url}: the body is over the limit of {self.max_bytes:,} bytes")
-        return FetchedPage(url=str(response.url), requested_url=url, media_type=media_type,
+            if time.monotonic() > deadline:  # a server dripping bytes never trips the read timeout
+                raise FetchError(f"{url}: no answer within {self.timeout:g} s")
+        return FetchedPage(url=final_url, requested_url=url, media_type=media_type,
                            charset=response.charset_encoding, body=bytes(body))

@@ -28,6 +28,10 @@ class Manifest:
     chunking: ChunkingSettings
     store: str = "store.sqlite"
     vectors: str = "vectors"
+    # The embedding backend that built the index (indexes from before backends were torch's).
+    backend: str = "torch"
+    # The FAISS index type of the largest vector segment ("Flat" exact, or e.g. "IVF1024,SQ8").
+    vector_index: str = "Flat"
     format_version: int = FORMAT_VERSION
     created_at: float = field(default_factory=time.time)
 

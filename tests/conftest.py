@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from newsqa.index import IndexBuilder, IndexReader, load_encoder
 from newsqa.retrieval import QuestionAnswerer
+
+# Property tests run the same examples every time (CI must not flake on a new random draw);
+# HYPOTHESIS_PROFILE=explore searches afresh.
+hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+hypothesis_settings.register_profile("explore", deadline=None, max_examples=500)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -17,7 +25,7 @@ SETTING_NAMES = ("NEWSQA_ARTICLES_DIR", "NEWSQA_INDEX_DIR", "NEWSQA_EMBEDDING_MO
                  "NEWSQA_MAX_ARTICLE_BYTES", "TELEGRAM_BOT_TOKEN", "NEWSQA_ALLOWED_USERS",
                  "NEWSQA_ADMIN_USERS", "TELEGRAM_BASE_URL", "NEWSQA_QUESTIONS_PER_MINUTE",
                  "NEWSQA_BOT_STATE_FILE", "TELEGRAM_WEBHOOK_URL", "TELEGRAM_WEBHOOK_LISTEN",
-                 "TELEGRAM_WEBHOOK_PORT", "TELEGRAM_WEBHOOK_SECRET")
+                 "TELEGRAM_WEBHOOK_PORT", "TELEGRAM_WEBHOOK_SECRET", "NEWSQA_FETCH_ALLOW_PRIVATE")
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,9 @@ multipart, JSON or query parameters; `{"ok": true, "result": ...}` or `{"ok": fa
 wrong: HTML that Telegram's parser rejects (with its error texts), texts over 4096 UTF-16 code
 units, empty texts, unknown chats and messages, stale callback queries, oversized callback
 data, unchanged edits. A test can make the next call to a method fail, e.g. with a 429 and
-`retry_after`, like Telegram's flood control.
+`retry_after`, like Telegram's flood control, or a 5xx; make it hang (`delay_next`, a timeout
+for the bot); or take the whole server down and up again on the same port (`outage`), so
+connections are refused meanwhile.
 
 Tests play the users: `say` queues a message update (with the entities a client would add),
 `press` queues a button press; the bot receives them through `getUpdates` long polling or,
@@ -22,7 +24,8 @@ import json
 import re
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -290,6 +293,8 @@ class FakeTelegram:
         self._runner: web.AppRunner | None = None
         self._closing = False
         self._deliveries: set[asyncio.Task[None]] = set()
+        self._delays: dict[str, deque[float]] = defaultdict(deque)
+        self.outages = 0
         self.port = 0
 
     # -- running ---------------------------------------------------------------------------
@@ -300,13 +305,7 @@ class FakeTelegram:
 
     async def __aenter__(self) -> "FakeTelegram":
         self._changed = asyncio.Condition()
-        app = web.Application()
-        app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
+        await self._listen(0)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -314,7 +313,39 @@ class FakeTelegram:
         await self._notify()
         for task in list(self._deliveries):
             task.cancel()
-        await self._runner.cleanup()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _listen(self, port: int) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        """Stop listening: open requests are cut off and new connections are refused (an outage).
+        Updates said meanwhile are kept for after `restart`."""
+        if self._runner is not None:
+            runner, self._runner = self._runner, None
+            await runner.cleanup()
+        self.outages += 1
+
+    async def restart(self) -> None:
+        """Listen again on the same port after `stop`."""
+        if self._runner is None:
+            await self._listen(self.port)
+
+    @asynccontextmanager
+    async def outage(self) -> AsyncIterator[None]:
+        """`async with server.outage():` the server refuses connections inside the block."""
+        await self.stop()
+        try:
+            yield
+        finally:
+            await self.restart()
 
     # -- the users' side -------------------------------------------------------------------
     @staticmethod
@@ -389,6 +420,12 @@ class FakeTelegram:
         for _ in range(times):
             self._failures[method.lower()].append(Failure(status, description or "Bad Request", parameters))
 
+    def delay_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """Make the next `times` calls of `method` hang for `seconds` before they are handled
+        (longer than the bot's read timeout, the bot sees a timeout and the call has no effect)."""
+        for _ in range(times):
+            self._delays[method.lower()].append(seconds)
+
     # -- watching the bot ------------------------------------------------------------------
     def messages_in(self, chat_id: int) -> list[SentMessage]:
         return [message for message in self.sent if message.chat_id == chat_id]
@@ -423,6 +460,9 @@ class FakeTelegram:
             if handler is None:
                 raise ApiError(404, "Not Found")
             params = await self._params(request)
+            delays = self._delays.get(method.lower())
+            if delays:
+                await asyncio.sleep(delays.popleft())  # cancelled if the client gives up first
             self.calls.append((method, params))
             failures = self._failures.get(method.lower())
             if failures:

@@ -45,7 +45,7 @@ def test_uncommitted_changes_are_invisible_and_old_generation_stays_readable(tmp
 
 
 def test_many_commits_merge_segments_and_drop_deleted(tmp_path, monkeypatch):
-    monkeypatch.setattr(vectors_module, "MAX_SEGMENTS", 3)
+    monkeypatch.setattr(vectors_module, "MERGE_FACTOR", 3)
     rng = np.random.default_rng(2)
     store = FaissVectorStore(tmp_path, 16)
     everything = {}

@@ -1,0 +1,144 @@
+"""The bundled model run as int8 ONNX: less work per token than float32 torch, no torch import.
+
+Tokenisation uses the model's own `tokenizer.json` through the `tokenizers` library, the
+forward pass onnxruntime, pooling numpy: a one-shot `newsqa ask` loads none of torch,
+transformers or sentence-transformers once the exported file is cached (see
+`onnx_export`). Vectors agree with the torch backend to a cosine of about 0.99.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .embedding import EncodedPassages, _normalise
+from .errors import ModelNotFound
+
+# Passages per forward pass; sorted by length first, so padding stays small.
+BATCH_SIZE = 32
+
+
+def onnx_supported(model_dir: Path) -> bool:
+    """True when the model at `model_dir` is one this encoder reproduces: a BERT-style
+    transformer with a fast tokenizer, mean pooling and nothing after it but normalisation."""
+    try:
+        modules = json.loads((model_dir / "modules.json").read_text())
+        types = [m["type"].rsplit(".", 1)[-1] for m in modules]
+        pooling_dir = next(m["path"] for m in modules if m["type"].endswith("Pooling"))
+        pooling = json.loads((model_dir / pooling_dir / "config.json").read_text())
+    except (OSError, ValueError, KeyError, StopIteration):
+        return False
+    modes = [key for key, value in pooling.items() if key.startswith("pooling_mode") and value]
+    return (types[:2] == ["Transformer", "Pooling"] and set(types[2:]) <= {"Normalize"}
+            and modes == ["pooling_mode_mean_tokens"] and (model_dir / "tokenizer.json").exists())
+
+
+class OnnxEncoder:
+    """The `TextEncoder` for the bundled model on onnxruntime; loads on first use (`warm_up`)."""
+
+    backend = "onnx"
+
+    def __init__(self, name: str, model_dir: Path, cache_dir: Path | None = None) -> None:
+        self.name = name
+        self.model_dir = Path(model_dir)
+        self.cache_dir = cache_dir
+        self._session = None
+        self._tokenizer = None
+        self._dimension = 0
+
+    def warm_up(self) -> None:
+        """Load the tokenizer and the ONNX session now (exporting the model once if needed).
+
+        Raises:
+            ModelNotFound: the model folder is unusable.
+        """
+        if self._session is not None:
+            return
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        from .onnx_export import export_int8
+
+        try:
+            config = json.loads((self.model_dir / "sentence_bert_config.json").read_text())
+            max_length = int(config.get("max_seq_length") or 512)
+            tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
+            hidden = json.loads((self.model_dir / "config.json").read_text())["hidden_size"]
+        except (OSError, ValueError, KeyError) as error:
+            raise ModelNotFound(f"cannot load embedding model {self.name!r}: {error}") from error
+        tokenizer.enable_truncation(max_length=max_length)
+        pad_id = tokenizer.token_to_id("[PAD]")
+        tokenizer.enable_padding(pad_id=0 if pad_id is None else pad_id, pad_token="[PAD]")
+        options = onnxruntime.SessionOptions()
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        session = onnxruntime.InferenceSession(str(export_int8(self.model_dir, self.cache_dir)), options,
+                                               providers=["CPUExecutionProvider"])
+        self._inputs = {i.name for i in session.get_inputs()}
+        self._tokenizer, self._dimension, self._session = tokenizer, int(hidden), session
+
+    @property
+    def dimension(self) -> int:
+        self.warm_up()
+        return self._dimension
+
+    def _forward(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Token embeddings, attention mask and character offsets for one batch."""
+        encodings = self._tokenizer.encode_batch(list(texts))
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        tokens = self._session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]
+        offsets = np.array([e.offsets for e in encodings], dtype=np.int64).reshape(len(texts), -1, 2)
+        return tokens, mask, offsets
+
+    @staticmethod
+    def _mean_pool(tokens: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        weights = mask[..., None].astype(np.float32)
+        return (tokens * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-length vectors for questions."""
+        self.warm_up()
+        out = np.zeros((len(texts), self._dimension), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), BATCH_SIZE):
+            batch = order[start:start + BATCH_SIZE]
+            tokens, mask, _ = self._forward([texts[i] for i in batch])
+            out[batch] = self._mean_pool(tokens, mask)
+        return _normalise(out)
+
+    def encode_passages(
+        self, texts: Sequence[str], sentence_spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> EncodedPassages:
+        """Passage vectors plus sentence vectors pooled from the same forward pass.
+
+        Sentences beyond the model's window (truncated tokens) are encoded on their own.
+        """
+        self.warm_up()
+        dimension = self._dimension
+        passages = np.zeros((len(texts), dimension), dtype=np.float32)
+        sentences = [np.zeros((len(s), dimension), np.float32) for s in sentence_spans]
+        missing: list[tuple[int, int]] = []
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), BATCH_SIZE):
+            batch = order[start:start + BATCH_SIZE]
+            tokens, mask, offsets = self._forward([texts[i] for i in batch])
+            passages[batch] = self._mean_pool(tokens, mask)
+            for row, index in enumerate(batch):
+                starts, ends = offsets[row, :, 0], offsets[row, :, 1]
+                real = ends > starts
+                for s, (begin, end) in enumerate(sentence_spans[index]):
+                    inside = real & (starts >= begin) & (ends <= end)
+                    if inside.any():
+                        sentences[index][s] = tokens[row][inside].mean(axis=0)
+                    else:
+                        missing.append((index, s))
+        if missing:
+            vectors = self.encode_queries([texts[i][slice(*sentence_spans[i][s])] for i, s in missing])
+            for (index, s), vector in zip(missing, vectors):
+                sentences[index][s] = vector
+        return EncodedPassages(_normalise(passages), [_normalise(v) for v in sentences])

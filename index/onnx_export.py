@@ -1,0 +1,143 @@
+"""One-time export of a BERT-style sentence-transformers model to an int8 ONNX file.
+
+The transformer is exported with `torch.onnx.export` (its token embeddings are the only
+output: pooling happens in numpy, so sentence vectors can be pooled from the same pass),
+then its weights are quantised to int8 with onnxruntime's dynamic quantisation. The file
+is cached under `NEWSQA_CACHE_DIR` (default `~/.cache/newsqa`), named by a hash of the
+model weights and the versions that shaped it, and written atomically, so concurrent
+first runs cannot see half a file. Only this module imports torch on the ONNX path, and
+only when the cached file is missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+# Bump when the export or quantisation recipe changes: old cached files are then ignored.
+EXPORT_RECIPE = 2
+# ONNX opset of the exported graph; 17 is supported by every onnxruntime >= 1.14.
+OPSET = 17
+_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+
+
+def cache_dir() -> Path:
+    """Where exported models are kept: `NEWSQA_CACHE_DIR`, else `~/.cache/newsqa`."""
+    configured = os.environ.get("NEWSQA_CACHE_DIR", "").strip()
+    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "newsqa"
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "none"
+
+
+def weights_file(model_dir: Path) -> Path:
+    """The transformer weights of a sentence-transformers model folder."""
+    for name in _WEIGHT_FILES:
+        if (model_dir / name).exists():
+            return model_dir / name
+    raise FileNotFoundError(f"no model weights ({' or '.join(_WEIGHT_FILES)}) in {model_dir}")
+
+
+def _weights_hash(path: Path, memo_dir: Path) -> str:
+    """sha256 of the weights, remembered by (path, size, mtime) so a cold start does not
+    re-read 90 MB to find its cached model."""
+    stat = path.stat()
+    memo_key = hashlib.sha256(f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:32]
+    memo = memo_dir / "hashes" / memo_key
+    try:
+        return memo.read_text().strip()
+    except OSError:
+        pass
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    value = digest.hexdigest()
+    try:
+        _atomic_write(memo, value.encode())
+    except OSError:  # a read-only cache still works, only slower
+        pass
+    return value
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def cached_model_path(model_dir: Path, cache: Path | None = None) -> Path:
+    """Where the int8 ONNX file of `model_dir` is (or will be) cached, under `cache`
+    (default: `cache_dir()`)."""
+    directory = Path(cache).expanduser() if cache else cache_dir()
+    key = hashlib.sha256(json.dumps({
+        "weights": _weights_hash(weights_file(model_dir), directory),
+        "recipe": EXPORT_RECIPE, "opset": OPSET,
+        "onnxruntime": _version("onnxruntime"), "onnx": _version("onnx"),
+    }, sort_keys=True).encode()).hexdigest()[:16]
+    return directory / "onnx" / f"{model_dir.name}-{key}-int8.onnx"
+
+
+def export_int8(model_dir: Path, cache: Path | None = None) -> Path:
+    """The cached int8 ONNX file for the model at `model_dir`, exported first if missing
+    (about 30 s once; needs torch, transformers and onnx)."""
+    target = cached_model_path(model_dir, cache)
+    if target.exists():
+        return target
+    log.warning("exporting %s to ONNX int8 once, into %s (about 30 s)", model_dir.name, target.parent)
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from transformers import AutoModel
+
+    class _TokenEmbeddings(torch.nn.Module):
+        """The transformer with its last hidden state as the one output."""
+
+        def __init__(self, inner: torch.nn.Module) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).last_hidden_state
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    model = AutoModel.from_pretrained(str(model_dir)).eval()
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".export-") as work:
+        fp32 = Path(work) / "model-fp32.onnx"
+        int8 = Path(work) / "model-int8.onnx"
+        dummy = {
+            "input_ids": torch.ones((2, 8), dtype=torch.int64),
+            "attention_mask": torch.ones((2, 8), dtype=torch.int64),
+            "token_type_ids": torch.zeros((2, 8), dtype=torch.int64),
+        }
+        dynamic = {name: {0: "batch", 1: "tokens"} for name in (*dummy, "token_embeddings")}
+        with torch.inference_mode():
+            torch.onnx.export(
+                _TokenEmbeddings(model), tuple(dummy.values()), str(fp32), input_names=list(dummy), output_names=["token_embeddings"],
+                dynamic_axes=dynamic, opset_version=OPSET, dynamo=False,
+            )
+        # Per-channel scales: cosine to float32 0.995 (one scale per tensor gave 0.970).
+        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
+        with open(int8, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(int8, target)
+    return target

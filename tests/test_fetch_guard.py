@@ -1,0 +1,203 @@
+"""Fetching URLs that strangers may choose: http(s) only, bounded time, size and redirects,
+public addresses only unless allowed (every redirect hop re-checked), and saved names that
+never leave the articles folder. Real HTTP servers on 127.0.0.1 (and, for the redirect case,
+on a public address inside a private network namespace)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from newsqa.index import ArticleFetcher, ArticleInbox, FetchedPage, FetchError, UnsupportedUrl
+from newsqa.index.fetch import ForbiddenAddress, forbidden_reason
+
+STORY = b"Ferry service resumes on the northern route\n\nThe ferry between Skarn and Lowe resumed on Friday.\n"
+
+
+class Pages(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        if self.path == "/story":
+            self._send(STORY)
+        elif self.path == "/drip":  # one byte at a time, each well inside the read timeout
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()
+            try:
+                for _ in range(200):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(0.1)
+            except OSError:
+                pass
+        elif self.path.startswith("/hop"):
+            hops = int(self.path[4:] or 0)
+            self.send_response(302)
+            self.send_header("Location", f"/hop{hops + 1}" if hops < 10 else "/story")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        else:
+            self.send_error(404)
+
+    def _send(self, body: bytes) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def site():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Pages)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.mark.parametrize(("address", "reason"), [
+    ("127.0.0.1", "loopback"), ("127.9.9.9", "loopback"), ("::1", "loopback"),
+    ("::ffff:127.0.0.1", "loopback"), ("10.1.2.3", "private"), ("192.168.0.10", "private"),
+    ("172.16.5.4", "private"), ("fc00::1", "private"), ("169.254.169.254", "link-local"),
+    ("fe80::1%eth0", "link-local"), ("224.0.0.251", "multicast"), ("ff02::1", "multicast"),
+    ("0.0.0.0", "unspecified"), ("::", "unspecified"), ("240.0.0.1", "reserved"),
+    ("100.64.0.1", "not public"), ("93.184.216.34", None), ("2606:4700:4700::1111", None),
+])
+def test_which_addresses_a_chat_user_may_make_the_bot_fetch(address, reason):
+    assert forbidden_reason(address) == reason
+
+
+def test_private_addresses_are_refused_unless_allowed(site):
+    for url in (f"{site}/story", f"http://localhost:{site.rsplit(':', 1)[1]}/story"):
+        with pytest.raises(ForbiddenAddress, match=r"resolves to (127\.0\.0\.1|::1), a loopback address"):
+            ArticleFetcher(allow_private=False).fetch(url)
+    page = ArticleFetcher(allow_private=True).fetch(f"{site}/story")
+    assert page.body == STORY and page.url == f"{site}/story"
+
+
+@pytest.mark.parametrize("url", ["ftp://example.org/a.txt", "file:///etc/passwd", "gopher://x/1",
+                                 "javascript:alert(1)", "http:///nohost", "data:text/plain,hi"])
+def test_only_http_and_https_are_fetched(url):
+    for allow_private in (True, False):
+        with pytest.raises(UnsupportedUrl, match="only http:// and https://"):
+            ArticleFetcher(allow_private=allow_private).fetch(url)
+
+
+def test_time_size_and_redirects_are_bounded(site):
+    with pytest.raises(FetchError, match=r"no answer within 1 s"):  # each byte comes in time, the whole not
+        ArticleFetcher(timeout=1).fetch(f"{site}/drip")
+    with pytest.raises(FetchError, match="more than 5 redirects"):
+        ArticleFetcher().fetch(f"{site}/hop0")
+    assert ArticleFetcher(max_redirects=11).fetch(f"{site}/hop0").url == f"{site}/story"
+    with pytest.raises(FetchError, match="over the limit of 20$"):
+        ArticleFetcher(max_bytes=20).fetch(f"{site}/story")
+
+
+REDIRECT_CHECK = textwrap.dedent('''
+    import subprocess, sys, threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from newsqa.index import ArticleFetcher
+    from newsqa.index.fetch import ForbiddenAddress
+
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    subprocess.run(["ip", "addr", "add", "1.2.3.4/32", "dev", "lo"], check=True)
+
+    class Pages(BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.path == "/story":
+                body = b"A public story\\n\\nThe ferry resumed on Friday, captained by Harriet Quayle.\\n"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            else:
+                self.send_response(302)
+                self.send_header("Location", self.path[len("/to"):])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+        def log_message(self, *args):
+            pass
+
+    servers = [ThreadingHTTPServer((host, 8080), Pages) for host in ("1.2.3.4", "127.0.0.1")]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    fetcher = ArticleFetcher(allow_private=False, timeout=5)
+    print("public:", fetcher.fetch("http://1.2.3.4:8080/story").url)
+    print("via public redirect:", fetcher.fetch("http://1.2.3.4:8080/tohttp://1.2.3.4:8080/story").url)
+    try:
+        fetcher.fetch("http://1.2.3.4:8080/tohttp://127.0.0.1:8080/story")
+    except ForbiddenAddress as error:
+        print("refused:", error)
+    print("allowed:", ArticleFetcher(allow_private=True).fetch("http://1.2.3.4:8080/tohttp://127.0.0.1:8080/story").url)
+''')
+
+
+def test_every_redirect_hop_is_checked_again():
+    """A public page that redirects to a loopback one is refused at the second hop. Runs in a
+    network namespace of its own, where 1.2.3.4 is a (public) address on the loopback device."""
+    if shutil.which("unshare") is None or shutil.which("ip") is None or \
+            subprocess.run(["unshare", "--net", "true"], capture_output=True).returncode != 0:
+        pytest.skip("needs `unshare --net` (root or user namespaces) and iproute2")
+    result = subprocess.run(["unshare", "--net", sys.executable, "-c", REDIRECT_CHECK],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "public: http://1.2.3.4:8080/story",
+        "via public redirect: http://1.2.3.4:8080/story",
+        "refused: http://1.2.3.4:8080/tohttp://127.0.0.1:8080/story: refusing to fetch from 127.0.0.1 "
+        "(redirected to http://127.0.0.1:8080/story): it resolves to 127.0.0.1, a loopback address",
+        "allowed: http://127.0.0.1:8080/story",
+    ]
+
+
+HOSTILE_URLS = [
+    "http://example.org/../../x",
+    "http://example.org/%2e%2e/%2e%2e/etc/passwd",
+    "http://example.org/..%2F..%2Fx.txt",
+    "http://example.org/a%00b.html",
+    "http://example.org//etc/passwd",
+    "http://example.org/C:%5CWindows%5Cwin.ini",
+    "http://example.org/" + "long-" * 400,
+    "http://example.org/.hidden",
+    "http://example.org/%E2%80%AEtxt.exe",
+    "http://[::1]:8080/",
+    "http://example.org/\u202e\u200b\U0001F600",
+]
+
+
+@pytest.mark.parametrize("url", HOSTILE_URLS)
+def test_a_saved_page_never_leaves_the_articles_folder(tmp_path, url):
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    page = FetchedPage(url=url, requested_url=url, media_type="text/plain", charset="utf-8", body=STORY)
+    saved = ArticleInbox(articles).save_page(page)
+    assert saved.path.parent == articles.resolve()
+    assert not saved.path.name.startswith(".") and "\x00" not in saved.path.name
+    assert len(saved.path.name.encode()) <= 255
+    assert saved.source == url
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file() and not p.name.startswith(".")) \
+        == [saved.path.name]
+
+
+@pytest.mark.parametrize("name", ["..txt", "...txt", "-.txt", "a\\..\\..\\b.txt", "\u202eevil.txt",
+                                  "x" * 250 + ".txt", " .txt", "con.txt"])
+def test_a_copied_file_never_leaves_the_articles_folder(tmp_path, name):
+    articles, outside = tmp_path / "articles", tmp_path / "outside"
+    articles.mkdir()
+    outside.mkdir()
+    source = outside / name
+    source.write_bytes(STORY)
+    saved = ArticleInbox(articles).copy_file(source)
+    assert saved.path.parent == articles.resolve() and not saved.path.name.startswith(".")
+    assert Path(saved.path).read_bytes() == STORY
