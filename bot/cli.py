@@ -27,6 +27,7 @@ from newsqa.retrieval import AnswerSet, EmptyQuestion, RetrievalError
 
 from . import telegram_cli
 from .add import add
+from .eval_cmd import eval_command
 from .services import LOCK_WAIT_SECONDS, NewsqaServices
 from .settings import Settings, load_settings
 from .watch import watch
@@ -271,6 +272,7 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 cli.add_command(add)
 cli.add_command(watch)
 cli.add_command(telegram_cli.bot)
+cli.add_command(eval_command)
 
 
 def main() -> None:

@@ -132,8 +132,15 @@ class ArticleCleaner:
             line = paragraph.strip()
             if "\n" in line or _is_nav(line):
                 continue
-            if len(line.split()) >= _MIN_TITLE_WORDS and len(line) <= 300:
+            if len(line) > 300:  # the body has begun: no headline comes after it
+                break
+            if len(line.split()) >= _MIN_TITLE_WORDS:
                 return index
+        # No longer headline before the body: a short first line is the title after all
+        # ("Martin Luther"), rather than a body paragraph further down.
+        first = paragraphs[0].strip() if paragraphs else ""
+        if len(paragraphs) > 1 and first and "\n" not in first and len(first) <= 300 and not _is_nav(first):
+            return 0
         return None
 
     @staticmethod

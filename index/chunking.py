@@ -38,8 +38,8 @@ class ChunkSpan:
 class ChunkingSettings:
     """How articles are cut; stored in the manifest so an index is rebuilt when they change."""
 
-    chunk_size: int = 800
-    chunk_overlap: int = 150
+    chunk_size: int = 1000
+    chunk_overlap: int = 200
     max_sentence_chars: int = 500
     language: str = "en"
 

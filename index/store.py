@@ -256,6 +256,26 @@ class DocumentStore:
         return [(int(rowid), -float(score)) for rowid, score in rows]
 
     @_locked
+    def term_chunk_counts(self, stems: Sequence[str]) -> tuple[int, dict[str, int]]:
+        """How many chunks there are, and how many hold each of `stems` (terms as the keyword
+        index's porter tokenizer stems them); for IDF weights. Unknown stems are left out.
+
+        Reads FTS5's own term statistics (an `fts5vocab` view, kept up to date at indexing
+        time), so nothing is counted at query time.
+        """
+        self.db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunk_vocab "
+                        "USING fts5vocab(main, chunk_text, row)")
+        total = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        wanted = sorted({s for s in stems if s})
+        counts: dict[str, int] = {}
+        for start in range(0, len(wanted), 200):
+            part = wanted[start:start + 200]
+            marks = ",".join("?" * len(part))
+            counts.update(self.db.execute(
+                f"SELECT term, doc FROM temp.chunk_vocab WHERE term IN ({marks})", part).fetchall())
+        return int(total), counts
+
+    @_locked
     def chunks(self, chunk_ids: Sequence[int]) -> dict[int, StoredChunk]:
         """Chunks by id, with article metadata and sentences; unknown ids are left out."""
         if not chunk_ids:

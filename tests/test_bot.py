@@ -96,7 +96,7 @@ def test_private_question_gets_the_quote_in_bold_with_buttons(bot_settings, enco
             start = await ask(server, ann, "/start")
             assert EXAMPLE in start.text and "/ask" in start.text
             assert "/sources" in (await ask(server, ann, "/help")).text
-            assert "1 article (1 source), 7 passages" in (await ask(server, ann, "/stats")).text
+            assert "1 article (1 source), 6 passages" in (await ask(server, ann, "/stats")).text
             assert "Top Russian" in (await ask(server, ann, "/sources")).text
             assert "/help" in (await ask(server, ann, "/frobnicate")).text
             count = len(server.messages_in(ann["id"]))

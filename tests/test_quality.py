@@ -1,0 +1,76 @@
+"""Answer quality does not regress: a slice of xquad_en (10 articles, 285 questions).
+
+Thresholds sit a little under what the defaults measure on this slice (docs/quality.md);
+the whole-set figures come from `newsqa eval`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from newsqa.bot.cli import cli
+from newsqa.index import IndexBuilder, IndexReader
+from newsqa.retrieval import QuestionAnswerer
+from newsqa.retrieval.evaluation import evaluate, load_questions
+
+SLICE = Path(__file__).resolve().parent / "fixtures" / "xquad_en_slice"
+# Measured on the slice with the defaults: see docs/quality.md.
+QUOTE_HIT_AT_1, PASSAGE_HIT_AT_1, PASSAGE_HIT_AT_5 = 0.86, 0.95, 0.98  # measured 0.891, 0.979, 0.996
+# Questions about what the slice does not hold.
+FOREIGN = ["What is the price of bitcoin today?", "How many goals did Lionel Messi score in 2012?",
+           "Who designed the Eiffel Tower?", "What did the central bank decide about interest rates?",
+           "Which vaccine did the WHO approve for children under five?"]
+
+
+@pytest.fixture(scope="module")
+def slice_index(tmp_path_factory, encoder) -> Path:
+    directory = tmp_path_factory.mktemp("xquad-slice-index")
+    report = IndexBuilder(directory, encoder).update(SLICE / "articles")
+    assert len(report.added) == 10 and not report.skipped
+    return directory
+
+
+def test_quality_on_xquad_slice(slice_index, encoder):
+    questions = load_questions(SLICE)
+    report = evaluate(QuestionAnswerer(IndexReader(slice_index), encoder), questions, "slice", batch_size=32)
+    assert report.questions == 285
+    assert report.quote_hit_at_1 >= QUOTE_HIT_AT_1, report
+    assert report.quote_chars <= 300, report
+    assert report.passage_hit_at_1 >= PASSAGE_HIT_AT_1, report
+    assert report.passage_hit_at_5 >= PASSAGE_HIT_AT_5, report
+    assert report.not_found <= 0.03, report
+
+
+def test_eval_command_reuses_the_index_and_prints_json(cli_env, slice_index):
+    result = CliRunner().invoke(cli, ["eval", str(SLICE), "--index-dir", str(slice_index), "--limit", "20",
+                                      "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert figures["dataset"] == "xquad_en_slice" and figures["questions"] == 20
+    assert 0.5 <= figures["quote_hit_at_1"] <= 1 and figures["latency_p95_ms"] > 0
+    assert figures["index_dir"] == str(slice_index)
+
+
+def test_eval_command_refuses_a_folder_without_articles(cli_env, tmp_path):
+    dataset = tmp_path / "dataset"
+    dataset.mkdir()
+    (dataset / "questions.jsonl").write_text('{"id": "1", "question": "Who?", "answers": ["x"]}\n')
+    result = CliRunner().invoke(cli, ["eval", str(dataset)])
+    assert result.exit_code == 2 and "articles/" in result.output
+
+
+def test_eval_command_measures_honesty_on_foreign_questions(cli_env, slice_index, tmp_path):
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "questions.jsonl").write_text("".join(
+        json.dumps({"id": str(n), "question": q, "answers": ["-"]}) + "\n" for n, q in enumerate(FOREIGN)))
+    result = CliRunner().invoke(cli, ["eval", str(SLICE), "--index-dir", str(slice_index), "--limit", "10",
+                                      "--not-found-of", str(foreign)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "quote_hit@1" in result.stdout and "p95" in result.stdout
+    print(result.stdout)
+    assert "100.0% of 5 foreign questions answered not found" in result.stdout
