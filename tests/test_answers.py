@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from conftest import SEED_FILE
+from newsqa.index import StoredChunk, StoredSentence
 from newsqa.retrieval import EmptyQuestion, rrf_fuse
+from newsqa.retrieval.hybrid import RetrievedPassage
+from newsqa.retrieval.quotes import QuotePicker
 
 EXAMPLE = "who led the Chinese delegation?"
 LI_SENTENCE = "China also confirmed Tuesday it would send a delegation led by Politburo member Li Hongzhong."
@@ -78,3 +82,31 @@ def test_rrf_fuse_rewards_agreement():
     fused = rrf_fuse([[1, 2, 3], [3, 1, 4]], [1.0, 1.0])
     assert [item for item, _ in fused][:2] == [1, 3]
     assert {item for item, _ in fused} == {1, 2, 3, 4}
+
+
+def _passage(chunk_id: int, sentences: list[str], vectors: list[list[float]], rank: int):
+    """A retrieved passage of one paragraph, its sentences given with their (unit) vectors."""
+    text, spans = "", []
+    for sentence in sentences:
+        spans.append((len(text), len(text) + len(sentence)))
+        text += sentence + " "
+    unit = [np.asarray(v, np.float32) / np.linalg.norm(v) for v in vectors]
+    chunk = StoredChunk(chunk_id, chunk_id, 0, 0, len(text), text, text, f"article {chunk_id}", f"{chunk_id}.txt",
+                        None, None, None, np.mean(unit, axis=0),
+                        tuple(StoredSentence(s, e, 0, v) for (s, e), v in zip(spans, unit)))
+    return RetrievedPassage(chunk, rank, 1.0 / (rank + 1), 0.0, 0.0)
+
+
+def test_passage_coverage_ranks_the_passage_holding_the_question_first():
+    question = "Which vaccine did the agency approve for infants?"
+    query = np.asarray([1.0, 0.0], np.float32)
+    # Its one sentence resembles the question most, but holds none of its rarer words.
+    lookalike = _passage(1, ["Regulators said a decision on the shot was near."], [[0.95, 0.31]], rank=0)
+    # The question's words, spread over two sentences that each resemble it less.
+    holder = _passage(2, ["The agency met on Monday to approve it.", "The vaccine is meant for infants."],
+                      [[0.8, 0.6], [0.6, 0.8]], rank=1)
+    plain = QuotePicker(w_passage_coverage=0.0).pick(question, query, [lookalike, holder])
+    with_coverage = QuotePicker(w_passage_coverage=1.5).pick(question, query, [lookalike, holder])
+    assert plain[0].passage.chunk.chunk_id == 1
+    assert with_coverage[0].passage.chunk.chunk_id == 2
+    assert with_coverage[0].passage_coverage == 1.0 and with_coverage[1].passage_coverage == 0.0

@@ -19,7 +19,7 @@ from newsqa.retrieval.evaluation import evaluate, load_questions
 
 SLICE = Path(__file__).resolve().parent / "fixtures" / "xquad_en_slice"
 # Measured on the slice with the defaults: see docs/quality.md.
-QUOTE_HIT_AT_1, PASSAGE_HIT_AT_1, PASSAGE_HIT_AT_5 = 0.86, 0.95, 0.98  # measured 0.891, 0.979, 0.996
+QUOTE_HIT_AT_1, PASSAGE_HIT_AT_1, PASSAGE_HIT_AT_5 = 0.86, 0.95, 0.985  # measured 0.891, 0.979, 1.000
 # Questions about what the slice does not hold.
 FOREIGN = ["What is the price of bitcoin today?", "How many goals did Lionel Messi score in 2012?",
            "Who designed the Eiffel Tower?", "What did the central bank decide about interest rates?",
