@@ -22,7 +22,8 @@ import re
 import threading
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import Stemmer
@@ -87,6 +88,15 @@ def stem_words(words: Sequence[str]) -> list[str]:
     return _stemmer().stemWords([_fold(w) for w in words])
 
 
+@lru_cache(maxsize=8192)
+def _text_terms(text: str) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Offsets and porter stems of the words of a passage's text; cached, as the same
+    passages come back for many questions."""
+    matches = list(_TERM.finditer(text))
+    offsets = np.fromiter((m.start() for m in matches), np.int64, len(matches))
+    return offsets, tuple(stem_words([m.group() for m in matches]))
+
+
 def _question_cue(question: str) -> re.Pattern[str] | None:
     """The pattern an answer to this kind of question usually contains."""
     lowered = question.casefold()
@@ -105,6 +115,7 @@ class QuestionTerms:
 
     stems: tuple[str, ...]
     weights: np.ndarray  # one IDF per stem; rare words weigh more
+    _columns: dict[str, int | None] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, question: str, snapshot: IndexSnapshot | None = None) -> "QuestionTerms":
@@ -119,6 +130,27 @@ class QuestionTerms:
         # BM25's IDF; a word no chunk holds gets the highest weight (it is what the corpus lacks).
         weights = [math.log(1 + (total - counts.get(s, 0) + 0.5) / (counts.get(s, 0) + 0.5)) for s in stems]
         return cls(stems, np.asarray(weights, np.float32))
+
+    def matches(self, stems: Sequence[str]) -> list[tuple[int, int]]:
+        """(position in `stems`, column) of each of `stems` that matches a question stem."""
+        memo, found = self._columns, []
+        for position, stem in enumerate(stems):
+            n = memo[stem] if stem in memo else self.column(stem)
+            if n is not None:
+                found.append((position, n))
+        return found
+
+    def column(self, stem: str) -> int | None:
+        """Which of the question's stems `stem` matches: the same stem, or for stems of
+        PREFIX_STEM_CHARS or more, one that extends the other ("russia" ~ "russian")."""
+        memo = self._columns
+        if stem not in memo:
+            n = self.stems.index(stem) if stem in self.stems else None
+            if n is None and len(stem) >= PREFIX_STEM_CHARS:
+                n = next((i for i, q in enumerate(self.stems) if len(q) >= PREFIX_STEM_CHARS
+                          and (stem.startswith(q) or q.startswith(stem))), None)
+            memo[stem] = n
+        return memo[stem]
 
 
 @dataclass(frozen=True)
@@ -167,19 +199,15 @@ class QuotePicker:
         presence = np.zeros((len(chunk.sentences), len(terms.stems)), np.float32)
         if not terms.stems:
             return presence
-        column = {stem: n for n, stem in enumerate(terms.stems)}
-        matches = list(_TERM.finditer(chunk.text))
-        stems = stem_words([m.group() for m in matches])
+        offsets, stems = _text_terms(chunk.text)
+        found = terms.matches(stems)
+        if not found:
+            return presence
+        tokens, columns = (np.asarray(values, np.int64) for values in zip(*found))
         starts = np.fromiter((s.start for s in chunk.sentences), np.int64, len(chunk.sentences))
-        for match, stem in zip(matches, stems):
-            n = column.get(stem)
-            if n is None and len(stem) >= PREFIX_STEM_CHARS:  # "russia" ~ "russian"
-                n = next((column[q] for q in terms.stems if len(q) >= PREFIX_STEM_CHARS
-                          and (stem.startswith(q) or q.startswith(stem))), None)
-            if n is not None:
-                row = int(np.searchsorted(starts, chunk.start + match.start(), side="right")) - 1
-                if row >= 0:
-                    presence[row, n] = 1.0
+        rows = np.searchsorted(starts, chunk.start + offsets[tokens], side="right") - 1
+        inside = rows >= 0
+        presence[rows[inside], columns[inside]] = 1.0
         return presence
 
     def _pick_one(self, passage: RetrievedPassage, query_vector: np.ndarray, terms: QuestionTerms,
