@@ -116,6 +116,13 @@ class QuestionTerms:
     stems: tuple[str, ...]
     weights: np.ndarray  # one IDF per stem; rare words weigh more
     _columns: dict[str, int | None] = field(default_factory=dict, compare=False, repr=False)
+    # Long stems by their first PREFIX_STEM_CHARS letters: stems that extend one another share them.
+    _heads: dict[str, list[tuple[int, str]]] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for n, stem in enumerate(self.stems):
+            if len(stem) >= PREFIX_STEM_CHARS:
+                self._heads.setdefault(stem[:PREFIX_STEM_CHARS], []).append((n, stem))
 
     @classmethod
     def of(cls, question: str, snapshot: IndexSnapshot | None = None) -> "QuestionTerms":
@@ -147,8 +154,8 @@ class QuestionTerms:
         if stem not in memo:
             n = self.stems.index(stem) if stem in self.stems else None
             if n is None and len(stem) >= PREFIX_STEM_CHARS:
-                n = next((i for i, q in enumerate(self.stems) if len(q) >= PREFIX_STEM_CHARS
-                          and (stem.startswith(q) or q.startswith(stem))), None)
+                n = next((i for i, q in self._heads.get(stem[:PREFIX_STEM_CHARS], ())
+                          if stem.startswith(q) or q.startswith(stem)), None)
             memo[stem] = n
         return memo[stem]
 
