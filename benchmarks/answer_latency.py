@@ -1,0 +1,45 @@
+"""Per-question time of the whole answering pipeline, in one process (model loaded first).
+
+Asks the first N questions of an eval set of its (cached, `newsqa eval`) index with
+`QuestionAnswerer.ask(question, k)`, one at a time, and prints the mean per question for each
+of several rounds; the first round starts with cold caches.
+
+    .venv/bin/python benchmarks/answer_latency.py ../shared/eval/covidqa [--questions 200] [-k 5] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from newsqa.bot.eval_cmd import dataset_index_dir
+from newsqa.bot.services import NewsqaServices
+from newsqa.bot.settings import load_settings
+from newsqa.index import IndexBuilder, IndexReader
+from newsqa.retrieval import QuestionAnswerer
+from newsqa.retrieval.evaluation import load_questions
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dataset", type=Path)
+    parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("-k", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    services = NewsqaServices(load_settings())
+    index_dir = dataset_index_dir(services, args.dataset)
+    IndexBuilder(index_dir, services.encoder).update(args.dataset / "articles")
+    answerer = QuestionAnswerer(IndexReader(index_dir), services.encoder)
+    questions = [q.question for q in load_questions(args.dataset, args.questions)]
+    services.encoder.encode_queries(["warm up"])
+    for number in range(args.rounds):
+        began = time.perf_counter()
+        for question in questions:
+            answerer.ask(question, args.k)
+        print(f"round {number + 1}: {(time.perf_counter() - began) / len(questions) * 1000:.2f} ms per question")
+
+
+if __name__ == "__main__":
+    main()
