@@ -1,0 +1,104 @@
+"""How well can "not found" separate foreign questions from answerable ones on the eval sets?
+
+For every question of each set asked of its own index (answerable) and of the other set's
+index (foreign), the signals at hand for the top answer are collected: the relevance parts
+(cosine, quote and passage coverage), the best dense and BM25 scores among the candidates,
+the gap between the top dense/BM25 score and the mean of the top 30, and the question's IDF
+mass. A logistic regression over all of them (scikit-learn, fit on everything: an optimistic
+upper bound) and the shipped relevance rule are then swept over cut-offs; each prints the
+cut that keeps >= 80% of foreign questions rejected on both indexes while losing the fewest
+answerable xquad_en questions whose answer is in the top 5 (each such loss costs
+passage_hit@5).
+
+    .venv/bin/python benchmarks/notfound_tradeoff.py ../shared/eval/xquad_en ../shared/eval/covidqa
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from newsqa.bot.services import NewsqaServices
+from newsqa.bot.settings import load_settings
+from newsqa.retrieval import QuestionAnswerer
+from newsqa.retrieval.answerer import clean_question
+from newsqa.retrieval.evaluation import TOP_K, answer_in
+from newsqa.retrieval.quotes import QuestionTerms, QuotePicker
+from tune_quality import CachedEncoder, open_dataset
+
+FEATURES = ("cosine", "coverage", "passage_coverage", "dense", "bm25", "dense_gap", "bm25_gap", "idf_mass")
+
+
+def signals(dataset, questions, encoder, answerer: QuestionAnswerer, picker: QuotePicker) -> list[dict]:
+    snapshot = dataset.reader.snapshot
+    rows = []
+    for question in questions:
+        text = clean_question(question.question)
+        vector = encoder.vectors[text]
+        passages = dataset.retriever.search(snapshot, text, vector, k=TOP_K * answerer.passages_per_answer)
+        terms = QuestionTerms.of(text, snapshot)
+        quotes = picker.pick(text, vector, passages, terms)
+        dense = np.asarray(snapshot.vector_search(vector.reshape(1, -1), 30)[0].scores) if passages else np.zeros(1)
+        bm25 = np.asarray([s for _, s in snapshot.keyword_search(text, 30)] or [0.0])
+        top = quotes[0] if quotes else None
+        rows.append({
+            "cosine": top.cosine if top else 0.0, "coverage": top.coverage if top else 0.0,
+            "passage_coverage": top.passage_coverage if top else 0.0,
+            "dense": float(dense[0]), "bm25": float(bm25[0]), "dense_gap": float(dense[0] - dense.mean()),
+            "bm25_gap": float(bm25[0] - bm25.mean()), "idf_mass": float(terms.weights.sum()),
+            "relevance": answerer.relevance(top) if top else 0.0,
+            "hit": any(answer_in(question.answers, q.passage.chunk.text) for q in quotes[:TOP_K]),
+        })
+    return rows
+
+
+def best_cut(scores: dict[str, np.ndarray], rows: dict[str, list[dict]], first: str, second: str) -> str:
+    """The cut keeping >= 80% foreign rejection on both indexes that loses fewest `first` hits."""
+    pooled = np.concatenate(list(scores.values()))
+    best = None
+    for cut in np.unique(np.quantile(pooled, np.linspace(0.05, 0.7, 400))):
+        rejected = {name: float(np.mean(s < cut)) for name, s in scores.items() if name.startswith("foreign")}
+        if min(rejected.values()) < 0.80:
+            continue
+        lost = float(np.mean([s < cut and r["hit"] for s, r in zip(scores[f"own {first}"], rows[f"own {first}"])]))
+        if best is None or lost < best[0]:
+            other = float(np.mean(scores[f"own {second}"] < cut))
+            best = (lost, cut, rejected, other)
+    if best is None:
+        return "no cut rejects 80% of both foreign sets"
+    lost, cut, rejected, other = best
+    return (f"cut {cut:.3f}: {first} answerable lost with the answer in the top 5 {lost:.3%}; {second} lost "
+            f"{other:.3%}; foreign rejected " + ", ".join(f"{k} {v:.1%}" for k, v in rejected.items()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("first", type=Path)
+    parser.add_argument("second", type=Path)
+    args = parser.parse_args()
+    services = NewsqaServices(load_settings())
+    first, second = open_dataset(services, args.first), open_dataset(services, args.second)
+    encoder = CachedEncoder(services.encoder, [clean_question(q.question) for d in (first, second)
+                                               for q in d.questions])
+    picker = QuotePicker()
+    rows = {}
+    for own, other in ((first, second), (second, first)):
+        answerer = QuestionAnswerer(own.reader, encoder)
+        rows[f"own {own.name}"] = signals(own, own.questions, encoder, answerer, picker)
+        rows[f"foreign {other.name} on {own.name}"] = signals(own, other.questions, encoder, answerer, picker)
+    print(f"shipped relevance rule: " + best_cut(
+        {k: np.asarray([r["relevance"] for r in v]) for k, v in rows.items()}, rows, first.name, second.name))
+    matrix = {k: np.asarray([[r[f] for f in FEATURES] for r in v]) for k, v in rows.items()}
+    x = np.concatenate(list(matrix.values()))
+    y = np.concatenate([np.full(len(v), k.startswith("own")) for k, v in matrix.items()])
+    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-9
+    model = LogisticRegression(max_iter=5000, class_weight="balanced").fit((x - mean) / std, y)
+    print(f"logistic regression over {', '.join(FEATURES)}: " + best_cut(
+        {k: model.decision_function((v - mean) / std) for k, v in matrix.items()}, rows, first.name, second.name))
+
+
+if __name__ == "__main__":
+    main()
