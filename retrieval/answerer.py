@@ -30,7 +30,8 @@ MIN_FOLLOWING_RELEVANCE = 0.4
 # Questions are cut to this many characters before searching; longer text is not a question.
 MAX_QUESTION_CHARS = 1000
 # Passages examined per answer asked for: 3 rather than 2 lifts covidqa passage_hit@5 by
-# 0.009 (the answer sits deeper in long papers) for ~1 ms per question.
+# 0.009 (the answer sits deeper in long papers); the quote picker's stem cache keeps the
+# cost per question where it was with 2 (docs/performance.md, section 4).
 PASSAGES_PER_ANSWER = 3
 _WORD = re.compile(r"\w", re.UNICODE)
 

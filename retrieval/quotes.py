@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 import threading
 import unicodedata
 from collections.abc import Sequence
@@ -53,6 +54,9 @@ MAX_QUOTE_CHARS = 400
 # Stems at least this long also match when one extends the other: porter leaves
 # "russia"/"russian" apart.
 PREFIX_STEM_CHARS = 5
+# Passages whose words' stems are kept between questions (~6 KB each with the text they are
+# keyed by: at most ~26 MB).
+PASSAGE_TERMS_CACHE = 4096
 _TERM = re.compile(r"\w+", re.UNICODE)
 
 _MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|"
@@ -88,13 +92,14 @@ def stem_words(words: Sequence[str]) -> list[str]:
     return _stemmer().stemWords([_fold(w) for w in words])
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=PASSAGE_TERMS_CACHE)
 def _text_terms(text: str) -> tuple[np.ndarray, tuple[str, ...]]:
     """Offsets and porter stems of the words of a passage's text; cached, as the same
     passages come back for many questions."""
     matches = list(_TERM.finditer(text))
-    offsets = np.fromiter((m.start() for m in matches), np.int64, len(matches))
-    return offsets, tuple(stem_words([m.group() for m in matches]))
+    offsets = np.fromiter((m.start() for m in matches), np.int32, len(matches))
+    offsets.flags.writeable = False
+    return offsets, tuple(sys.intern(stem) for stem in stem_words([m.group() for m in matches]))
 
 
 def _question_cue(question: str) -> re.Pattern[str] | None:
