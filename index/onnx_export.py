@@ -11,11 +11,14 @@ only when the cached file is missing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import tempfile
+import warnings
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
@@ -97,6 +100,18 @@ def cached_model_path(model_dir: Path, cache: Path | None = None) -> Path:
     return directory / "onnx" / f"{model_dir.name}-{key}-int8.onnx"
 
 
+@contextlib.contextmanager
+def _root_logger_quiet() -> Iterator[None]:
+    """Errors only on the root logger for a while (onnxruntime's quantiser logs there)."""
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
+
+
 def export_int8(model_dir: Path, cache: Path | None = None) -> Path:
     """The cached int8 ONNX file for the model at `model_dir`, exported first if missing
     (about 30 s once; needs torch, transformers and onnx)."""
@@ -122,7 +137,13 @@ def export_int8(model_dir: Path, cache: Path | None = None) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     # Eager attention exports as plain MatMul/Softmax; the default SDPA path exports extra
     # mask and shape ops that cost ~15% more CPU per token in onnxruntime (docs/performance.md).
-    model = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # a bar for reading weights from local disk is noise
+    try:
+        model = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
+    finally:
+        transformers_logging.enable_progress_bar()
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".export-") as work:
         fp32 = Path(work) / "model-fp32.onnx"
         int8 = Path(work) / "model-int8.onnx"
@@ -132,13 +153,16 @@ def export_int8(model_dir: Path, cache: Path | None = None) -> Path:
             "token_type_ids": torch.zeros((2, 8), dtype=torch.int64),
         }
         dynamic = {name: {0: "batch", 1: "tokens"} for name in (*dummy, "token_embeddings")}
-        with torch.inference_mode():
+        # The tracer's and the quantiser's advice (TracerWarning, "consider pre-processing")
+        # concerns model authors, not someone indexing articles: keep it off their terminal.
+        with torch.inference_mode(), warnings.catch_warnings(), _root_logger_quiet():
+            warnings.simplefilter("ignore")
             torch.onnx.export(
                 _TokenEmbeddings(model), tuple(dummy.values()), str(fp32), input_names=list(dummy), output_names=["token_embeddings"],
                 dynamic_axes=dynamic, opset_version=OPSET, dynamo=False,
             )
-        # Per-channel scales: cosine to float32 0.995 (one scale per tensor gave 0.970).
-        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
+            # Per-channel scales: cosine to float32 0.995 (one scale per tensor gave 0.970).
+            quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
         with open(int8, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(int8, target)
