@@ -13,12 +13,10 @@ import argparse
 import time
 from pathlib import Path
 
-from newsqa.bot.eval_cmd import dataset_index_dir
 from newsqa.bot.services import NewsqaServices
 from newsqa.bot.settings import load_settings
-from newsqa.index import IndexBuilder, IndexReader
 from newsqa.retrieval import QuestionAnswerer
-from newsqa.retrieval.evaluation import load_questions
+from tune_quality import open_dataset
 
 
 def main() -> None:
@@ -29,10 +27,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     services = NewsqaServices(load_settings())
-    index_dir = dataset_index_dir(services, args.dataset)
-    IndexBuilder(index_dir, services.encoder).update(args.dataset / "articles")
-    answerer = QuestionAnswerer(IndexReader(index_dir), services.encoder)
-    questions = [q.question for q in load_questions(args.dataset, args.questions)]
+    dataset = open_dataset(services, args.dataset)
+    answerer = QuestionAnswerer(dataset.reader, services.encoder)
+    questions = [q.question for q in dataset.questions[:args.questions]]
     services.encoder.encode_queries(["warm up"])
     for number in range(args.rounds):
         began = time.perf_counter()

@@ -16,32 +16,32 @@ passage_hit@5).
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from newsqa.bot.services import NewsqaServices
-from newsqa.bot.settings import load_settings
 from newsqa.retrieval import QuestionAnswerer
 from newsqa.retrieval.answerer import clean_question
-from newsqa.retrieval.evaluation import TOP_K, answer_in
-from newsqa.retrieval.quotes import QuestionTerms, QuotePicker
-from tune_quality import CachedEncoder, open_dataset
+from newsqa.retrieval.evaluation import TOP_K, EvalQuestion, answer_in
+from newsqa.retrieval.quotes import QuestionTerms
+from tune_quality import CachedEncoder, Dataset, open_pair
 
 FEATURES = ("cosine", "coverage", "passage_coverage", "dense", "bm25", "dense_gap", "bm25_gap", "idf_mass")
 
 
-def signals(dataset, questions, encoder, answerer: QuestionAnswerer, picker: QuotePicker) -> list[dict]:
+def signals(dataset: Dataset, questions: Sequence[EvalQuestion], encoder: CachedEncoder) -> list[dict]:
+    """The top answer's signals for each question asked of `dataset`'s index."""
+    answerer = QuestionAnswerer(dataset.reader, encoder, retriever=dataset.retriever)
     snapshot = dataset.reader.snapshot
     rows = []
     for question in questions:
         text = clean_question(question.question)
         vector = encoder.vectors[text]
-        passages = dataset.retriever.search(snapshot, text, vector, k=TOP_K * answerer.passages_per_answer)
+        quotes = answerer.quotes(text, vector, TOP_K, snapshot)
         terms = QuestionTerms.of(text, snapshot)
-        quotes = picker.pick(text, vector, passages, terms)
-        dense = np.asarray(snapshot.vector_search(vector.reshape(1, -1), 30)[0].scores) if passages else np.zeros(1)
+        dense = np.asarray(snapshot.vector_search(vector.reshape(1, -1), 30)[0].scores)
         bm25 = np.asarray([s for _, s in snapshot.keyword_search(text, 30)] or [0.0])
         top = quotes[0] if quotes else None
         rows.append({
@@ -79,17 +79,12 @@ def main() -> None:
     parser.add_argument("first", type=Path)
     parser.add_argument("second", type=Path)
     args = parser.parse_args()
-    services = NewsqaServices(load_settings())
-    first, second = open_dataset(services, args.first), open_dataset(services, args.second)
-    encoder = CachedEncoder(services.encoder, [clean_question(q.question) for d in (first, second)
-                                               for q in d.questions])
-    picker = QuotePicker()
+    first, second, encoder = open_pair(args.first, args.second)
     rows = {}
     for own, other in ((first, second), (second, first)):
-        answerer = QuestionAnswerer(own.reader, encoder)
-        rows[f"own {own.name}"] = signals(own, own.questions, encoder, answerer, picker)
-        rows[f"foreign {other.name} on {own.name}"] = signals(own, other.questions, encoder, answerer, picker)
-    print(f"shipped relevance rule: " + best_cut(
+        rows[f"own {own.name}"] = signals(own, own.questions, encoder)
+        rows[f"foreign {other.name} on {own.name}"] = signals(own, other.questions, encoder)
+    print("shipped relevance rule: " + best_cut(
         {k: np.asarray([r["relevance"] for r in v]) for k, v in rows.items()}, rows, first.name, second.name))
     matrix = {k: np.asarray([[r[f] for f in FEATURES] for r in v]) for k, v in rows.items()}
     x = np.concatenate(list(matrix.values()))

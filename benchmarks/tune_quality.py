@@ -29,7 +29,7 @@ from newsqa.retrieval import QuestionAnswerer
 from newsqa.retrieval.answerer import clean_question
 from newsqa.retrieval.evaluation import TOP_K, EvalQuestion, QualityReport, load_questions, score_answer_set
 from newsqa.retrieval.hybrid import HybridRetriever, RetrievedPassage
-from newsqa.retrieval.quotes import QuestionTerms, Quote, QuotePicker
+from newsqa.retrieval.quotes import Quote, QuotePicker
 
 MAX_PASSAGES = 25
 
@@ -76,15 +76,19 @@ def open_dataset(services: NewsqaServices, directory: Path) -> Dataset:
 
 def quotes_for(dataset: Dataset, questions: Sequence[EvalQuestion], encoder: CachedEncoder, k: int,
                passages_per_answer: int, picker: QuotePicker) -> list[list[Quote]]:
-    """The picker's quotes for each question, as `QuestionAnswerer.ask_many` computes them."""
-    snapshot = dataset.reader.snapshot
-    out = []
-    for question in questions:
-        text = clean_question(question.question)
-        vector = encoder.vectors[text]
-        passages = dataset.retriever.search(snapshot, text, vector, k=k * passages_per_answer)
-        out.append(picker.pick(text, vector, passages, QuestionTerms.of(text, snapshot)))
-    return out
+    """The quotes `QuestionAnswerer` would rank for each question, before its not-found rule."""
+    answerer = QuestionAnswerer(dataset.reader, encoder, retriever=dataset.retriever, picker=picker,
+                                passages_per_answer=passages_per_answer)
+    texts = [clean_question(q.question) for q in questions]
+    return [answerer.quotes(text, encoder.vectors[text], k) for text in texts]
+
+
+def open_pair(first: Path, second: Path) -> tuple[Dataset, Dataset, CachedEncoder]:
+    """Two eval sets with their (cached) indexes, and every question of both embedded once."""
+    services = NewsqaServices(load_settings())
+    datasets = open_dataset(services, first), open_dataset(services, second)
+    texts = [clean_question(q.question) for d in datasets for q in d.questions]
+    return *datasets, CachedEncoder(services.encoder, texts)
 
 
 def settings_grid() -> list[tuple[int, dict, list[dict]]]:
@@ -102,10 +106,7 @@ def main() -> None:
     parser.add_argument("first", type=Path)
     parser.add_argument("second", type=Path)
     args = parser.parse_args()
-    services = NewsqaServices(load_settings())
-    first, second = open_dataset(services, args.first), open_dataset(services, args.second)
-    texts = [clean_question(q.question) for d in (first, second) for q in d.questions]
-    encoder = CachedEncoder(services.encoder, texts)
+    first, second, encoder = open_pair(args.first, args.second)
     print("| ppa | picker | relevance | xq q@1 | chars | p@1 | p@5 | lost | cv q@1 | chars | p@1 | p@5 | lost | "
           "xq→cv nf | cv→xq nf |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")

@@ -8,7 +8,7 @@ from typing import Protocol
 
 import numpy as np
 
-from newsqa.index import IndexReader
+from newsqa.index import IndexReader, IndexSnapshot
 
 from .answers import Answer, AnswerSet
 from .errors import EmptyQuestion
@@ -93,11 +93,16 @@ class QuestionAnswerer:
         snapshot = self.reader.snapshot
         results = []
         for original, text, vector in zip(questions, cleaned, vectors):
-            passages = self.retriever.search(snapshot, text, vector, k=max(k, 1) * self.passages_per_answer)
-            terms = QuestionTerms.of(text, snapshot)
-            quotes = self.picker.pick(text, vector, passages, terms)
-            results.append(self.answer_set(original, quotes, k))
+            results.append(self.answer_set(original, self.quotes(text, vector, k, snapshot), k))
         return results
+
+    def quotes(self, question: str, vector: np.ndarray, k: int = 3,
+               snapshot: IndexSnapshot | None = None) -> list[Quote]:
+        """The candidate quotes, best first, for an already cleaned question and its vector:
+        one per passage of the `k * passages_per_answer` retrieved, before the not-found rule."""
+        snapshot = snapshot or self.reader.snapshot
+        passages = self.retriever.search(snapshot, question, vector, k=max(k, 1) * self.passages_per_answer)
+        return self.picker.pick(question, vector, passages, QuestionTerms.of(question, snapshot))
 
     def relevance(self, quote: Quote) -> float:
         """How surely `quote` is about the question; compared with `min_relevance`."""
