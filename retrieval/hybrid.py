@@ -58,17 +58,20 @@ class HybridRetriever:
         dense = {int(i): float(s) for i, s in zip(hits.ids, hits.scores)}
         keyword = dict(snapshot.keyword_search(question, self.candidates))
         fused = rrf_fuse([list(dense), list(keyword)], [self.dense_weight, self.keyword_weight], self.rrf_k)
-        top = fused[: k * 2]
-        chunks = snapshot.chunks([chunk_id for chunk_id, _ in top])
         found: list[RetrievedPassage] = []
-        for chunk_id, score in top:
-            chunk = chunks.get(chunk_id)
-            if chunk is None:  # deleted since the vectors were loaded
-                continue
-            dense_score = dense.get(chunk_id)
-            if dense_score is None:  # a keyword-only hit: score it against its stored vector
-                dense_score = float(np.dot(query_vector, chunk.vector))
-            found.append(RetrievedPassage(chunk, len(found), score, dense_score, keyword.get(chunk_id, 0.0)))
-            if len(found) == k:
-                break
+        # Fetch only the k needed; chunks deleted since the vectors were loaded are
+        # replaced from further down the fused list.
+        position = 0
+        while len(found) < k and position < len(fused):
+            batch = fused[position:position + k - len(found)]
+            position += len(batch)
+            chunks = snapshot.chunks([chunk_id for chunk_id, _ in batch])
+            for chunk_id, score in batch:
+                chunk = chunks.get(chunk_id)
+                if chunk is None:
+                    continue
+                dense_score = dense.get(chunk_id)
+                if dense_score is None:  # a keyword-only hit: score it against its stored vector
+                    dense_score = float(np.dot(query_vector, chunk.vector))
+                found.append(RetrievedPassage(chunk, len(found), score, dense_score, keyword.get(chunk_id, 0.0)))
         return found

@@ -20,6 +20,7 @@ from conftest import ROOT
 from newsqa.index import DocumentStore, IndexBuilder, IndexLocked, IndexReader, Manifest, writer_lock
 from newsqa.index import builder as builder_module
 from newsqa.retrieval import QuestionAnswerer
+from newsqa.retrieval.hybrid import HybridRetriever
 from test_formats import MARKERS, html_page
 
 STORY = """Harbour bridge reopens after repairs
@@ -296,3 +297,31 @@ def test_next_run_clears_what_killed_runs_left_and_nothing_else(tmp_path, articl
     assert sorted(p.name for p in index_dir.iterdir() if not p.name.startswith("store.sqlite")) == [
         ".lock", "manifest.json", "notes.txt", "vectors"]
     assert "Li Hongzhong" in ask(index_dir, encoder, "who led the Chinese delegation?").answers[0].quote
+
+
+def test_a_question_on_an_older_snapshot_still_gets_k_passages_after_many_deletions(tmp_path, encoder):
+    # The old snapshot's vectors still point at the long bridge article's chunks; the shared
+    # document store no longer has them. Its best dense hits are all gone, so the retriever
+    # must look further down the fused list rather than come back short.
+    articles = tmp_path / "articles"
+    write_articles(articles, 12)
+    paragraphs = [f"Part {n} of the Harbour Bridge reopening: the bridge deck, cables and ribbon ceremony "
+                  f"in Port Elms were inspected again, and engineers praised the bridge repairs. " * 4
+                  for n in range(8)]
+    (articles / "bridge.txt").write_text("Harbour bridge reopens\n\n" + "\n\n".join(paragraphs))
+    index_dir = tmp_path / "index"
+    IndexBuilder(index_dir, encoder).update(articles)
+    reader = IndexReader(index_dir)
+    before = reader.snapshot
+    question = "Harbour Bridge ribbon ceremony inspection"
+    vector = encoder.encode_queries([question])[0]
+    bridge_hits = [p for p in HybridRetriever().search(before, question, vector, k=3) if "Harbour" in p.chunk.text]
+    assert len(bridge_hits) == 3
+    (articles / "bridge.txt").unlink()
+    IndexBuilder(index_dir, encoder).update(articles)
+    dense_ids = before.vector_search(vector.reshape(1, -1), 6)[0].ids.tolist()
+    assert len(before.chunks(dense_ids)) < 3  # the top of the old ranking is mostly deleted
+    passages = HybridRetriever().search(before, question, vector, k=3)
+    assert len(passages) == 3
+    assert [p.rank for p in passages] == [0, 1, 2]
+    assert all("council" in p.chunk.text for p in passages)
