@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from typing import Protocol
@@ -88,13 +89,20 @@ class QuestionAnswerer:
         Raises:
             EmptyQuestion: one of the questions has no words.
         """
+        return [self.answer_set(question, quotes, k)
+                for question, quotes in zip(questions, self.candidates(questions, k))]
+
+    def candidates(self, questions: Sequence[str], k: int = 3) -> list[list[Quote]]:
+        """Each question's candidate quotes, best first, before the not-found rule; the
+        questions are embedded in one batch.
+
+        Raises:
+            EmptyQuestion: one of the questions has no words.
+        """
         cleaned = [clean_question(q) for q in questions]
         vectors = self.encoder.encode_queries(cleaned)
         snapshot = self.reader.snapshot
-        results = []
-        for original, text, vector in zip(questions, cleaned, vectors):
-            results.append(self.answer_set(original, self.quotes(text, vector, k, snapshot), k))
-        return results
+        return [self.quotes(text, vector, k, snapshot) for text, vector in zip(cleaned, vectors)]
 
     def quotes(self, question: str, vector: np.ndarray, k: int = 3,
                snapshot: IndexSnapshot | None = None) -> list[Quote]:
@@ -109,16 +117,18 @@ class QuestionAnswerer:
         return (quote.cosine + self.coverage_weight * quote.coverage
                 + self.passage_coverage_weight * quote.passage_coverage)
 
-    def answer_set(self, question: str, quotes: list[Quote], k: int) -> AnswerSet:
+    def answer_set(self, question: str, quotes: list[Quote], k: int, *, threshold: bool = True) -> AnswerSet:
         """The top `k` answers made of `quotes` (best first), or not found when the best is
-        not relevant enough."""
-        if not quotes or self.relevance(quotes[0]) < self.min_relevance:
+        not relevant enough. `threshold=False` skips the relevance rules: the ranking alone,
+        as `newsqa eval` reports it beside the answers users get."""
+        floor = self.min_following_relevance if threshold else -math.inf
+        if not quotes or (threshold and self.relevance(quotes[0]) < self.min_relevance):
             return AnswerSet(question=question, found=False, answers=[])
         answers: list[Answer] = []
         seen: set[str] = set()
         for quote in quotes:
             key = " ".join(quote.text.split()).casefold()
-            if key in seen or self.relevance(quote) < self.min_following_relevance:
+            if key in seen or self.relevance(quote) < floor:
                 continue
             seen.add(key)
             chunk = quote.passage.chunk

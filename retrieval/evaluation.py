@@ -10,6 +10,11 @@ spaces), is a substring of the normalised text.
 - MRR@5: mean of 1/rank of the first passage hit in the top 5 (0 when none).
 - quote_chars: mean length of the top quote (over questions that got one).
 
+These score the answers users get, after the not-found rule. The `ranking_` figures score
+the same ranking with the rule off (as the reference pipelines, which have no such rule, are
+scored), and `lost_to_threshold` is the share of questions the rule answered "not found"
+although the ranking's top 5 held the answer.
+
 Honesty is measured by asking one set's questions of another set's index: they should get
 `found: false`, while few of a set's own questions should.
 """
@@ -90,23 +95,34 @@ class QuestionOutcome:
     passage_rank: int | None  # 1-based rank of the first passage holding an answer, within TOP_K
     quote_chars: int | None
     seconds: float
+    ranked_passage_rank: int | None = None  # the same, of the ranking with the not-found rule off
 
 
-def score_texts(question: EvalQuestion, quote: str | None, passages: Sequence[str],
-                seconds: float) -> QuestionOutcome:
-    """Score a top quote (None: not found) and ranked passages against the gold answers."""
-    rank = next((n for n, p in enumerate(passages[:TOP_K], 1) if answer_in(question.answers, p)), None)
+def _passage_rank(question: EvalQuestion, passages: Sequence[str]) -> int | None:
+    """1-based rank of the first of the top TOP_K `passages` holding a gold answer."""
+    return next((n for n, p in enumerate(passages[:TOP_K], 1) if answer_in(question.answers, p)), None)
+
+
+def score_texts(question: EvalQuestion, quote: str | None, passages: Sequence[str], seconds: float,
+                ranked_passages: Sequence[str] | None = None) -> QuestionOutcome:
+    """Score a top quote (None: not found) and ranked passages against the gold answers;
+    `ranked_passages` are the ranking's with the not-found rule off (default: `passages`)."""
+    rank = _passage_rank(question, passages)
     return QuestionOutcome(
         id=question.id, found=quote is not None,
         quote_hit=quote is not None and answer_in(question.answers, quote),
         passage_rank=rank, quote_chars=len(quote) if quote is not None else None, seconds=seconds,
+        ranked_passage_rank=rank if ranked_passages is None else _passage_rank(question, ranked_passages),
     )
 
 
-def score_answer_set(question: EvalQuestion, result: AnswerSet, seconds: float) -> QuestionOutcome:
-    """Score one answer set against the gold answers."""
+def score_answer_set(question: EvalQuestion, result: AnswerSet, seconds: float,
+                     ranked: AnswerSet | None = None) -> QuestionOutcome:
+    """Score one answer set against the gold answers; `ranked` is the same question's
+    answer set with the not-found rule off (default: `result`)."""
     answers = result.answers if result.found else []
-    return score_texts(question, answers[0].quote if answers else None, [a.passage for a in answers], seconds)
+    return score_texts(question, answers[0].quote if answers else None, [a.passage for a in answers], seconds,
+                       None if ranked is None else [a.passage for a in ranked.answers])
 
 
 @dataclass(frozen=True)
@@ -123,6 +139,11 @@ class QualityReport:
     not_found: float  # share of the questions answered `found: false`
     latency_mean_ms: float
     latency_p95_ms: float
+    # The ranking with the not-found rule off, and what the rule costs it.
+    ranking_passage_hit_at_1: float
+    ranking_passage_hit_at_5: float
+    ranking_mrr_at_5: float
+    lost_to_threshold: float  # answered not found, the answer in the ranking's top 5
 
     @classmethod
     def from_outcomes(cls, dataset: str, outcomes: Sequence[QuestionOutcome]) -> "QualityReport":
@@ -139,6 +160,10 @@ class QualityReport:
             not_found=sum(not o.found for o in outcomes) / n,
             latency_mean_ms=sum(latencies) / len(latencies) if latencies else 0.0,
             latency_p95_ms=_percentile(latencies, 0.95),
+            ranking_passage_hit_at_1=sum(o.ranked_passage_rank == 1 for o in outcomes) / n,
+            ranking_passage_hit_at_5=sum(o.ranked_passage_rank is not None for o in outcomes) / n,
+            ranking_mrr_at_5=sum(1 / o.ranked_passage_rank for o in outcomes if o.ranked_passage_rank) / n,
+            lost_to_threshold=sum(not o.found and o.ranked_passage_rank is not None for o in outcomes) / n,
         )
 
 
@@ -164,15 +189,19 @@ def answer_questions(answerer: QuestionAnswerer, questions: Sequence[EvalQuestio
     """Ask every question (`batch_size` at a time, through `ask_many`) and score the answers.
 
     Latency is per question: a batch's time divided by its size (with the default batch
-    size of 1, each question's own time, as a user asking one question sees it).
+    size of 1, each question's own time, as a user asking one question sees it). The
+    ranking without the not-found rule is scored from the same candidates, untimed.
     """
     outcomes: list[QuestionOutcome] = []
     for start in range(0, len(questions), max(batch_size, 1)):
         batch = questions[start:start + max(batch_size, 1)]
         began = time.perf_counter()
-        results = answerer.ask_many([q.question for q in batch], TOP_K)
+        candidates = answerer.candidates([q.question for q in batch], TOP_K)
+        results = [answerer.answer_set(q.question, quotes, TOP_K) for q, quotes in zip(batch, candidates)]
         each = (time.perf_counter() - began) / len(batch)
-        outcomes.extend(score_answer_set(q, r, each) for q, r in zip(batch, results))
+        for question, quotes, result in zip(batch, candidates, results):
+            ranked = answerer.answer_set(question.question, quotes, TOP_K, threshold=False)
+            outcomes.append(score_answer_set(question, result, each, ranked))
         if progress:
             progress(len(outcomes), len(questions))
     return outcomes

@@ -67,6 +67,15 @@ def test_unrelated_question_is_not_found(seed_answerer, question):
     assert not result.found and result.answers == []
 
 
+def test_ranking_without_the_threshold_still_answers_an_unrelated_question(seed_answerer):
+    question = "What is the recipe for sourdough bread?"
+    (quotes,) = seed_answerer.candidates([question], 3)
+    assert not seed_answerer.answer_set(question, quotes, 3).found
+    ranked = seed_answerer.answer_set(question, quotes, 3, threshold=False)
+    assert ranked.found and len(ranked.answers) == 3
+    assert [a.quote for a in ranked.answers] == [q.text for q in quotes[:3]]
+
+
 @pytest.mark.parametrize("question", ["", "   ", "?!...", "\x00\x01"])
 def test_empty_question_raises(seed_answerer, question):
     with pytest.raises(EmptyQuestion):

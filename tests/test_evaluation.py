@@ -74,6 +74,21 @@ def test_report_averages_outcomes():
     assert report.latency_mean_ms == pytest.approx(2.5) and report.latency_p95_ms == pytest.approx(4.0)
 
 
+def test_ranking_figures_score_the_answers_the_not_found_rule_withheld():
+    withheld = AnswerSet("a", True, [_answer("x", "x"), _answer("Broncos", "the Broncos won")])
+    outcomes = [
+        score_answer_set(QUESTION, AnswerSet("a", False, []), 0.001, withheld),        # lost: rank 2
+        score_answer_set(QUESTION, AnswerSet("b", False, []), 0.001,
+                         AnswerSet("b", True, [_answer("no", "no")])),                   # rightly not found
+        score_answer_set(QUESTION, AnswerSet("c", True, [_answer("Broncos", "Broncos")]), 0.001),  # rank 1
+    ]
+    report = QualityReport.from_outcomes("demo", outcomes)
+    assert report.passage_hit_at_5 == pytest.approx(1 / 3) and report.ranking_passage_hit_at_5 == pytest.approx(2 / 3)
+    assert report.ranking_passage_hit_at_1 == pytest.approx(1 / 3)
+    assert report.ranking_mrr_at_5 == pytest.approx((1 / 2 + 1) / 3)
+    assert report.not_found == pytest.approx(2 / 3) and report.lost_to_threshold == pytest.approx(1 / 3)
+
+
 def test_load_questions_reads_jsonl_and_rejects_bad_lines(tmp_path):
     rows = [{"id": "1", "question": "Who?", "answers": ["Ann"], "doc_id": "d"},
             {"id": "2", "question": "When?", "answers": ["1990", "in 1990"]}]
