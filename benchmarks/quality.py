@@ -172,6 +172,11 @@ def _table(results: dict[str, dict[str, QualityReport]]) -> str:
             cells.extend([f"{r.quote_hit_at_1:.3f}", f"{r.quote_chars:.0f}", f"{r.passage_hit_at_1:.3f}",
                           f"{r.passage_hit_at_5:.3f}", f"{r.mrr_at_5:.3f}"])
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    ranking = [cell for name in names for cell in (
+        "-", "-", f"{results[name]['newsqa'].ranking_passage_hit_at_1:.3f}",
+        f"{results[name]['newsqa'].ranking_passage_hit_at_5:.3f}", f"{results[name]['newsqa'].ranking_mrr_at_5:.3f}")]
+    lines.append("| newsqa, ranking alone (not-found rule off, as the reference rows are scored) | "
+                 + " | ".join(ranking) + " |")
     return "\n".join(lines)
 
 
