@@ -8,7 +8,8 @@ mass. A logistic regression over all of them (scikit-learn, fit on everything: a
 upper bound) and the shipped relevance rule are then swept over cut-offs; each prints the
 cut that keeps >= 80% of foreign questions rejected on both indexes while losing the fewest
 answerable xquad_en questions whose answer is in the top 5 (each such loss costs
-passage_hit@5).
+passage_hit@5). So is the shipped rule with its coverage terms scaled down for questions of
+little IDF mass.
 
     .venv/bin/python benchmarks/notfound_tradeoff.py ../shared/eval/xquad_en ../shared/eval/covidqa
 """
@@ -86,6 +87,13 @@ def main() -> None:
         rows[f"foreign {other.name} on {own.name}"] = signals(own, other.questions, encoder)
     print("shipped relevance rule: " + best_cut(
         {k: np.asarray([r["relevance"] for r in v]) for k, v in rows.items()}, rows, first.name, second.name))
+    # Short questions of common words ("How many were male?") pass on full coverage: does
+    # scaling the coverage terms by the question's IDF mass separate them better?
+    for mass in (4.0, 8.0, 12.0):
+        print(f"coverage scaled by min(1, IDF mass / {mass:g}): " + best_cut(
+            {k: np.asarray([r["cosine"] + min(1.0, r["idf_mass"] / mass)
+                            * (0.5 * r["coverage"] + 0.25 * r["passage_coverage"]) for r in v])
+             for k, v in rows.items()}, rows, first.name, second.name))
     matrix = {k: np.asarray([[r[f] for f in FEATURES] for r in v]) for k, v in rows.items()}
     x = np.concatenate(list(matrix.values()))
     y = np.concatenate([np.full(len(v), k.startswith("own")) for k, v in matrix.items()])
