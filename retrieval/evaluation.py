@@ -186,7 +186,7 @@ def _percentile(sorted_values: Sequence[float], share: float) -> float:
 
 def answer_questions(answerer: QuestionAnswerer, questions: Sequence[EvalQuestion], *, batch_size: int = 1,
                      progress: Callable[[int, int], None] | None = None) -> list[QuestionOutcome]:
-    """Ask every question (`batch_size` at a time, through `ask_many`) and score the answers.
+    """Ask every question (`batch_size` at a time, as `ask_many` does) and score the answers.
 
     Latency is per question: a batch's time divided by its size (with the default batch
     size of 1, each question's own time, as a user asking one question sees it). The
