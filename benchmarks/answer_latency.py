@@ -13,7 +13,7 @@ import argparse
 import time
 from pathlib import Path
 
-from newsqa.bot.services import NewsqaServices
+from newsqa.bot.app import NewsqaApp
 from newsqa.bot.settings import load_settings
 from newsqa.retrieval import QuestionAnswerer
 from tune_quality import open_dataset
@@ -26,7 +26,7 @@ def main() -> None:
     parser.add_argument("-k", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    services = NewsqaServices(load_settings())
+    services = NewsqaApp(load_settings())
     dataset = open_dataset(services, args.dataset)
     answerer = QuestionAnswerer(dataset.reader, services.encoder)
     questions = [q.question for q in dataset.questions[:args.questions]]

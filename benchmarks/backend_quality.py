@@ -1,7 +1,7 @@
-"""Retrieval quality per embedding backend (int8 ONNX vs torch float32) on /work/shared/eval.
+"""Retrieval quality per embedding backend (int8 ONNX vs torch float32) on the shared eval sets (../shared/eval).
 
 Builds one index per eval set and backend, asks every question (k=5) and scores with the
-definitions of /work/shared/eval/README.md: passage_hit@1/@5, MRR@5 and quote_hit@1, an
+definitions of the shared eval sets: passage_hit@1/@5, MRR@5 and quote_hit@1, an
 answer "hits" a text when a SQuAD-normalised gold answer is a substring of it. Also prints
 the mean and minimum cosine between the two backends' question vectors.
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import string
 import sys
@@ -24,7 +25,8 @@ import numpy as np
 from newsqa.index import IndexBuilder, IndexReader, load_encoder
 from newsqa.retrieval import QuestionAnswerer
 
-EVAL = Path("/work/shared/eval")
+# The shared eval sets: NEWSQA_EVAL_DIR, else `../shared/eval` beside this repository.
+EVAL = Path(os.environ.get("NEWSQA_EVAL_DIR") or Path(__file__).resolve().parent.parent.parent / "shared" / "eval")
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCTUATION = str.maketrans("", "", string.punctuation)
 

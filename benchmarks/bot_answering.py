@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from newsqa.bot.answering import BatchedAnswerer
+from newsqa.bot.telegram.batching import BatchedAnswerer
 from newsqa.index import IndexBuilder, IndexReader, load_encoder
 from newsqa.retrieval import QuestionAnswerer
 

@@ -13,6 +13,7 @@ vectors to the float32 sentence-transformers ones.
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -28,7 +29,8 @@ from transformers import AutoModel
 
 from newsqa.index.embedding import resolve_model_path
 
-ARTICLES = Path("/work/shared/eval/covidqa/articles")
+# The shared eval sets: NEWSQA_EVAL_DIR, else `../shared/eval` beside this repository.
+ARTICLES = Path(os.environ.get("NEWSQA_EVAL_DIR") or Path(__file__).resolve().parent.parent.parent / "shared" / "eval") / "covidqa" / "articles"
 
 
 class _TokenEmbeddings(torch.nn.Module):

@@ -34,7 +34,8 @@ import numpy as np
 from newsqa.index import ChunkingSettings, DocumentStore, FaissVectorStore, IndexBuilder, Manifest, load_encoder
 from newsqa.index.store import NewChunk
 
-EVAL = Path("/work/shared/eval")
+# The shared eval sets: NEWSQA_EVAL_DIR, else `../shared/eval` beside this repository.
+EVAL = Path(os.environ.get("NEWSQA_EVAL_DIR") or Path(__file__).resolve().parent.parent.parent / "shared" / "eval")
 CHUNKS_PER_ARTICLE = 10
 DIMENSION = 384
 SEED = 20261128

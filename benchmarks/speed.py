@@ -34,7 +34,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_ARTICLES = Path(os.environ.get("NEWSQA_EVAL_DIR", "/work/shared/eval")) / "covidqa"
+# The shared eval sets: NEWSQA_EVAL_DIR, else `../shared/eval` beside this repository.
+DEFAULT_ARTICLES = Path(os.environ.get("NEWSQA_EVAL_DIR") or ROOT.parent / "shared" / "eval") / "covidqa"
 PYTHON = sys.executable
 NEWSQA = [PYTHON, "-m", "newsqa.bot"]
 REFERENCE = [PYTHON, str(ROOT / "benchmarks" / "reference.py")]

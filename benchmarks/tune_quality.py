@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from newsqa.bot.eval_cmd import dataset_index_dir
-from newsqa.bot.services import NewsqaServices
+from newsqa.bot.app import NewsqaApp
 from newsqa.bot.settings import load_settings
 from newsqa.index import IndexBuilder, IndexReader, IndexSnapshot
 from newsqa.retrieval import QuestionAnswerer
@@ -85,7 +85,7 @@ def quotes_for(dataset: Dataset, questions: Sequence[EvalQuestion], encoder: Cac
 
 def open_pair(first: Path, second: Path) -> tuple[Dataset, Dataset, CachedEncoder]:
     """Two eval sets with their (cached) indexes, and every question of both embedded once."""
-    services = NewsqaServices(load_settings())
+    services = NewsqaApp(load_settings())
     datasets = open_dataset(services, first), open_dataset(services, second)
     texts = [clean_question(q.question) for d in datasets for q in d.questions]
     return *datasets, CachedEncoder(services.encoder, texts)

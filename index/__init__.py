@@ -7,7 +7,8 @@ from .fetch import ArticleFetcher, FetchedPage, FetchError, ResponseTooLarge, Un
 from .html import ExtractedPage, HtmlArticleExtractor
 from .inbox import ArticleInbox, SavedArticle
 from .origin import ArticleOrigin
-from .embedding import DEFAULT_MODEL, EncodedPassages, SentenceTransformerEncoder, TextEncoder, load_encoder
+from .embedding import DEFAULT_MODEL, SentenceTransformerEncoder, load_encoder
+from .encoder import EncodedPassages, PooledEncoder, TextEncoder
 from .errors import (
     ArticleError,
     ArticlesDirNotFound,
@@ -20,8 +21,9 @@ from .errors import (
 )
 from .manifest import Manifest
 from .reader import IndexReader, IndexSnapshot, open_snapshot
-from .store import DocumentStore, StoredChunk, StoredSentence, StoreStats, keyword_terms
-from .vectors import FaissVectorStore, VectorHits, VectorStore
+from .store import DocumentStore, StoredChunk, StoredSentence, StoreStats
+from .text import FTS5_TOKENIZER, STOPWORDS, fold, keyword_terms, stem_words
+from .vectors import FaissVectorStore, VectorHits
 
 __all__ = [
     "DEFAULT_MODEL", "Article", "ArticleCleaner", "ArticleError", "ArticleReader", "ArticlesDirNotFound",
@@ -29,9 +31,10 @@ __all__ = [
     "IndexBuilder", "IndexCorrupt", "IndexLayerError", "IndexLocked", "IndexMismatch", "IndexNotFound",
     "IndexReader", "IndexReport", "IndexSnapshot", "Manifest", "ModelNotFound", "SentenceSpan",
     "SentenceSplitter", "SentenceTransformerEncoder", "SkippedArticle", "StoreStats", "StoredChunk",
-    "StoredSentence", "TextEncoder", "VectorHits", "VectorStore", "decode_text", "keyword_terms",
+    "StoredSentence", "TextEncoder", "VectorHits", "decode_text", "keyword_terms",
     "load_encoder", "open_snapshot", "scan_articles",
     "ArticleFetcher", "ArticleInbox", "ArticleOrigin", "ExtractedPage", "FetchError", "FetchedPage",
     "HtmlArticleExtractor", "ResponseTooLarge", "SavedArticle", "UnsupportedContent", "UnsupportedUrl",
     "is_url", "writer_lock",
+    "FTS5_TOKENIZER", "PooledEncoder", "STOPWORDS", "fold", "stem_words",
 ]

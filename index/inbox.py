@@ -9,7 +9,6 @@ are made from a safe alphabet and always resolve inside the articles folder.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import shutil
 import tempfile
@@ -19,6 +18,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from .articles import SUPPORTED_SUFFIXES, Article, ArticleReader
+from .atomic import move_into_place
 from .errors import ArticleError, ArticlesDirNotFound
 from .fetch import FetchedPage
 from .origin import ArticleOrigin
@@ -139,10 +139,7 @@ class ArticleInbox:
         staging = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=self.articles_dir.resolve()))
         staged = staging / target.name
         try:
-            with open(staged, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
+            staged.write_bytes(data)
             if origin is not None:
                 origin.save(staged)
             try:
@@ -155,10 +152,10 @@ class ArticleInbox:
             if not unchanged:
                 sidecar = ArticleOrigin.sidecar(target)
                 if origin is not None:
-                    os.replace(ArticleOrigin.sidecar(staged), sidecar)
+                    move_into_place(ArticleOrigin.sidecar(staged), sidecar, sync_directory=False)
                 else:
                     sidecar.unlink(missing_ok=True)
-                os.replace(staged, target)
+                move_into_place(staged, target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return SavedArticle(target, article.source, article.title, unchanged=unchanged)

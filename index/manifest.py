@@ -7,13 +7,13 @@ beside the old one and switched in with one atomic rename of this file.
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from .atomic import atomic_write
 from .chunking import ChunkingSettings
-from .errors import IndexCorrupt, IndexNotFound
+from .errors import IndexCorrupt, IndexMismatch, IndexNotFound
 
 FORMAT_VERSION = 1
 MANIFEST_NAME = "manifest.json"
@@ -50,18 +50,23 @@ class Manifest:
     def save(self, directory: Path) -> None:
         """Write atomically: readers see the old manifest or the new one, never half."""
         directory.mkdir(parents=True, exist_ok=True)
-        path = directory / MANIFEST_NAME
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(self.to_dict(), handle, indent=2)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)  # make the rename durable
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        atomic_write(directory / MANIFEST_NAME, json.dumps(self.to_dict(), indent=2))
+
+    def check_model(self, directory: Path, model: str, chunking: ChunkingSettings | None = None) -> None:
+        """The one check that an index fits the settings asked for: same model (and chunking,
+        when given); the backend may differ (an index stays usable with the other runtime).
+
+        Raises:
+            IndexMismatch: built with another model or chunking; it needs a rebuild.
+        """
+        if self.model != model:
+            built, asked = f"model {self.model!r}", f"{model!r}"
+        elif chunking is not None and self.chunking != chunking:
+            built, asked = str(self.chunking), str(chunking)
+        else:
+            return
+        raise IndexMismatch(f"the index at {directory} was built with {built}, not {asked}. "
+                            f"Run `newsqa index --rebuild` to rebuild it.")
 
     @classmethod
     def load(cls, directory: Path) -> "Manifest":

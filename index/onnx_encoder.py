@@ -14,11 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .embedding import EncodedPassages, _normalise
+from .encoder import BATCH_SIZE, ForwardPass, PooledEncoder, normalise
 from .errors import ModelNotFound
-
-# Passages per forward pass; sorted by length first, so padding stays small.
-BATCH_SIZE = 32
 
 
 def onnx_supported(model_dir: Path) -> bool:
@@ -36,7 +33,7 @@ def onnx_supported(model_dir: Path) -> bool:
             and modes == ["pooling_mode_mean_tokens"] and (model_dir / "tokenizer.json").exists())
 
 
-class OnnxEncoder:
+class OnnxEncoder(PooledEncoder):
     """The `TextEncoder` for the bundled model on onnxruntime; loads on first use (`warm_up`)."""
 
     backend = "onnx"
@@ -85,7 +82,7 @@ class OnnxEncoder:
         self.warm_up()
         return self._dimension
 
-    def _forward(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _run(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Token embeddings, attention mask and character offsets for one batch."""
         encodings = self._tokenizer.encode_batch(list(texts))
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
@@ -107,38 +104,11 @@ class OnnxEncoder:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         for start in range(0, len(order), BATCH_SIZE):
             batch = order[start:start + BATCH_SIZE]
-            tokens, mask, _ = self._forward([texts[i] for i in batch])
+            tokens, mask, _ = self._run([texts[i] for i in batch])
             out[batch] = self._mean_pool(tokens, mask)
-        return _normalise(out)
+        return normalise(out)
 
-    def encode_passages(
-        self, texts: Sequence[str], sentence_spans: Sequence[Sequence[tuple[int, int]]]
-    ) -> EncodedPassages:
-        """Passage vectors plus sentence vectors pooled from the same forward pass.
-
-        Sentences beyond the model's window (truncated tokens) are encoded on their own.
-        """
-        self.warm_up()
-        dimension = self._dimension
-        passages = np.zeros((len(texts), dimension), dtype=np.float32)
-        sentences = [np.zeros((len(s), dimension), np.float32) for s in sentence_spans]
-        missing: list[tuple[int, int]] = []
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for start in range(0, len(order), BATCH_SIZE):
-            batch = order[start:start + BATCH_SIZE]
-            tokens, mask, offsets = self._forward([texts[i] for i in batch])
-            passages[batch] = self._mean_pool(tokens, mask)
-            for row, index in enumerate(batch):
-                starts, ends = offsets[row, :, 0], offsets[row, :, 1]
-                real = ends > starts
-                for s, (begin, end) in enumerate(sentence_spans[index]):
-                    inside = real & (starts >= begin) & (ends <= end)
-                    if inside.any():
-                        sentences[index][s] = tokens[row][inside].mean(axis=0)
-                    else:
-                        missing.append((index, s))
-        if missing:
-            vectors = self.encode_queries([texts[i][slice(*sentence_spans[i][s])] for i, s in missing])
-            for (index, s), vector in zip(missing, vectors):
-                sentences[index][s] = vector
-        return EncodedPassages(_normalise(passages), [_normalise(v) for v in sentences])
+    def _forward(self, texts: Sequence[str]) -> ForwardPass:
+        tokens, mask, offsets = self._run(texts)
+        return ForwardPass(vectors=self._mean_pool(tokens, mask), tokens=tokens,
+                           starts=offsets[:, :, 0], ends=offsets[:, :, 1])

@@ -22,6 +22,8 @@ from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
+from .atomic import atomic_write, move_into_place
+
 log = logging.getLogger(__name__)
 
 # Bump when the export or quantisation recipe changes: old cached files are then ignored.
@@ -68,24 +70,11 @@ def _weights_hash(path: Path, memo_dir: Path) -> str:
             digest.update(block)
     value = digest.hexdigest()
     try:
-        _atomic_write(memo, value.encode())
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(memo, value, unique=True)
     except OSError:  # a read-only cache still works, only slower
         pass
     return value
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def cached_model_path(model_dir: Path, cache: Path | None = None) -> Path:
@@ -163,7 +152,5 @@ def export_int8(model_dir: Path, cache: Path | None = None) -> Path:
             )
             # Per-channel scales: cosine to float32 0.995 (one scale per tensor gave 0.970).
             quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
-        with open(int8, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(int8, target)
+        move_into_place(int8, target)
     return target

@@ -9,10 +9,11 @@ charset its server declared.
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+
+from .atomic import atomic_write
 
 SIDECAR_SUFFIX = ".origin.json"
 
@@ -44,10 +45,4 @@ class ArticleOrigin:
 
     def save(self, article_path: Path) -> None:
         """Write the sidecar atomically (before the article itself is put in place)."""
-        path = self.sidecar(article_path)
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(asdict(self), handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        atomic_write(self.sidecar(article_path), json.dumps(asdict(self)))

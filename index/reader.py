@@ -56,6 +56,12 @@ class IndexSnapshot:
     def chunks(self, chunk_ids: Sequence[int]) -> dict[int, StoredChunk]:
         return self.store.chunks(chunk_ids)
 
+    def term_chunk_counts(self, stems: Sequence[str]) -> tuple[int, dict[str, int]]:
+        return self.store.term_chunk_counts(stems)
+
+    def list_articles(self, offset: int = 0, limit: int = 20) -> list[tuple[str, str, str | None]]:
+        return self.store.list_articles(offset, limit)
+
     def stats(self) -> StoreStats:
         return self.store.stats()
 
@@ -119,7 +125,6 @@ class IndexReader:
         self.directory = Path(directory)
         self._snapshot = open_snapshot(self.directory)
         self._lock = threading.Lock()
-        self._checked = time.monotonic()
         self._retired: list[tuple[float, DocumentStore]] = []
 
     @property
@@ -133,7 +138,6 @@ class IndexReader:
         """
         with self._lock:
             current = self._snapshot
-            self._checked = time.monotonic()
             self._close_retired()
             try:
                 if (_manifest_mtime(self.directory) == current.manifest_mtime

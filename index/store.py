@@ -9,7 +9,6 @@ disagree. Each `commit` is one transaction and bumps the generation readers watc
 from __future__ import annotations
 
 import functools
-import re
 import sqlite3
 import threading
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import IndexCorrupt
+from .text import FTS5_TOKENIZER, keyword_terms
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -60,33 +60,12 @@ CREATE TABLE IF NOT EXISTS sentences(
     PRIMARY KEY(chunk_id, ordinal)
 ) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS chunk_text USING fts5(
-    text, tokenize = 'porter unicode61 remove_diacritics 2'
+    text, tokenize = '""" + FTS5_TOKENIZER + """'
 );
 """
 
-# Words too common to help keyword search; question words included on purpose.
-STOPWORDS = frozenset("""
-a about above after again against all am an and any are as at be because been before being
-below between both but by can could did do does doing down during each few for from further
-had has have having he her here hers herself him himself his how i if in into is it its
-itself just me more most my myself no nor not now of off on once only or other our ours
-ourselves out over own same she should so some such than that the their theirs them
-themselves then there these they this those through to too under until up very was we were
-what when where which while who whom whose why will with would you your yours yourself
-yourselves many much
-""".split())
-_TERM = re.compile(r"\w+", re.UNICODE)
 # Vectors are stored as float16: half the bytes, and cosine scores move by < 1e-3.
 _VECTOR_DTYPE = np.float16
-
-
-def keyword_terms(text: str) -> list[str]:
-    """Distinct lower-case content words of `text`, in order."""
-    seen: dict[str, None] = {}
-    for term in _TERM.findall(text.casefold()):
-        if term not in STOPWORDS and term not in seen:
-            seen[term] = None
-    return list(seen)
 
 
 def to_blob(vector: np.ndarray) -> bytes:
@@ -301,31 +280,6 @@ class DocumentStore:
                 source or "", published, author, url, from_blob(blob), tuple(sentences[chunk_id]),
             )
         return found
-
-    @_locked
-    def neighbours(self, chunk_id: int) -> tuple[int | None, int | None]:
-        """Ids of the chunks before and after `chunk_id` in its article."""
-        row = self.db.execute("SELECT article_id, ordinal FROM chunks WHERE id = ?", (chunk_id,)).fetchone()
-        if row is None:
-            return None, None
-        before = self.db.execute(
-            "SELECT id FROM chunks WHERE article_id = ? AND ordinal < ? ORDER BY ordinal DESC LIMIT 1", row
-        ).fetchone()
-        after = self.db.execute(
-            "SELECT id FROM chunks WHERE article_id = ? AND ordinal > ? ORDER BY ordinal LIMIT 1", row
-        ).fetchone()
-        return (before[0] if before else None), (after[0] if after else None)
-
-    @_locked
-    def chunk_vectors(self) -> tuple[np.ndarray, np.ndarray]:
-        """All chunk ids and vectors, for rebuilding the vector store without re-embedding."""
-        ids, vectors = [], []
-        for chunk_id, blob in self.db.execute("SELECT id, vector FROM chunks ORDER BY id"):
-            ids.append(chunk_id)
-            vectors.append(from_blob(blob))
-        if not ids:
-            return np.zeros(0, np.int64), np.zeros((0, 0), np.float32)
-        return np.asarray(ids, np.int64), np.vstack(vectors)
 
     @_locked
     def list_articles(self, offset: int = 0, limit: int = 20) -> list[tuple[str, str, str | None]]:

@@ -3,8 +3,7 @@
 `FaissVectorStore` keeps vectors in immutable FAISS segment files plus a tombstone list;
 each `commit()` writes a small generation file naming the live segments. Nothing becomes
 visible to readers until the document store records the new generation name, which makes
-the SQLite commit the single switch from one complete index to the next. Another engine
-(a distributed vector database) can stand in by implementing `VectorStore`.
+the SQLite commit the single switch from one complete index to the next.
 """
 
 from __future__ import annotations
@@ -12,14 +11,13 @@ from __future__ import annotations
 import io
 import json
 import math
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
+from .atomic import atomic_path, atomic_write, fsync_directory
 from .errors import IndexCorrupt
 
 # Segments up to this many vectors are searched exactly (IndexFlatIP: 1.5 KB a vector, a
@@ -53,18 +51,6 @@ class VectorHits:
     scores: np.ndarray
 
 
-class VectorStore(Protocol):
-    """The small interface every vector engine implements."""
-
-    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None: ...
-    def delete(self, ids: Iterable[int]) -> None: ...
-    def commit(self) -> str: ...
-    def open(self, generation: str | None, *, load: bool = True) -> None: ...
-    def search(self, vectors: np.ndarray, k: int) -> list[VectorHits]: ...
-    def generations(self) -> list[str]: ...
-    def prune(self, keep: Iterable[str]) -> None: ...
-
-
 @dataclass
 class _Generation:
     name: str
@@ -77,24 +63,6 @@ class _Generation:
 def generation_number(name: str) -> int:
     """`gen-000012` -> 12 (names sort by number, also past six digits)."""
     return int(name.rsplit("-", 1)[-1])
-
-
-def _fsync_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
-def fsync_directory(directory: Path) -> None:
-    """Make renames inside `directory` durable (a file's own fsync does not cover its name)."""
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class FaissVectorStore:
@@ -262,9 +230,9 @@ class FaissVectorStore:
             state["deleted"] = f"del-{number:06d}.npy"
             buffer = io.BytesIO()
             np.save(buffer, deleted)
-            _fsync_write(self.directory / state["deleted"], buffer.getvalue())
+            atomic_write(self.directory / state["deleted"], buffer.getvalue(), sync_directory=False)
         name = f"gen-{number:06d}"
-        _fsync_write(self.directory / f"{name}.json", json.dumps(state).encode())
+        atomic_write(self.directory / f"{name}.json", json.dumps(state), sync_directory=False)
         fsync_directory(self.directory)
         self._pending_ids, self._pending_vectors, self._pending_deleted = [], [], set()
         self._loaded = {s: self._loaded[s] for s in segments if s in self._loaded}
@@ -314,12 +282,8 @@ class FaissVectorStore:
         ivf = faiss.try_extract_index_ivf(inner)
         if ivf is not None:
             ivf.nprobe = _tune_nprobe(inner, ivf, vectors)
-        path = self.directory / f"{name}.faiss"
-        tmp = path.with_name(path.name + ".tmp")
-        faiss.write_index(index, str(tmp))
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        with atomic_path(self.directory / f"{name}.faiss", sync_directory=False) as tmp:
+            faiss.write_index(index, str(tmp))
         self._loaded[name] = index
         return {"count": count, "type": kind} | ({"nprobe": int(ivf.nprobe)} if ivf is not None else {})
 

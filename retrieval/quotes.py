@@ -20,16 +20,14 @@ from __future__ import annotations
 import math
 import re
 import sys
-import threading
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
-import Stemmer
 
-from newsqa.index import IndexSnapshot, keyword_terms
+from newsqa.index import IndexSnapshot, keyword_terms, stem_words
+from newsqa.index.text import WORD
 
 from .hybrid import RetrievedPassage
 
@@ -45,9 +43,6 @@ W_COSINE, W_COVERAGE, W_CUE, W_RANK = 3.0, 1.0, 0.1, 0.2
 # from 0.789 to 0.809 and quote_hit@1 from 0.447 to 0.484; xquad_en stays within 0.003
 # (docs/quality.md).
 W_PASSAGE_COVERAGE = 1.5
-# Optional BM25-like length normalisation of coverage (1 - b + b * chars / AVERAGE_SENTENCE_CHARS).
-# Off: b = 0.25 and 0.5 shortened quotes but lost 1-5 points of quote_hit@1 (docs/quality.md).
-LENGTH_NORM, AVERAGE_SENTENCE_CHARS = 0.0, 150.0
 # A neighbour scoring at least this share of the best sentence joins the quote.
 EXTEND_RATIO = 0.7
 MAX_QUOTE_CHARS = 400
@@ -57,7 +52,6 @@ PREFIX_STEM_CHARS = 5
 # Passages whose words' stems are kept between questions (~6 KB each with the text they are
 # keyed by: at most ~26 MB).
 PASSAGE_TERMS_CACHE = 4096
-_TERM = re.compile(r"\w+", re.UNICODE)
 
 _MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|"
            "december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
@@ -67,36 +61,11 @@ _NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|el
                      r"hundred|thousand|million|billion|dozen)\b", re.IGNORECASE)
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z'-]+)+\b")
 
-_local = threading.local()
-
-
-def _stemmer() -> Stemmer.Stemmer:
-    """A porter stemmer per thread (PyStemmer's are not thread-safe); the original Porter
-    algorithm, as FTS5's `porter` tokenizer uses, so stems match the keyword index's."""
-    stemmer = getattr(_local, "stemmer", None)
-    if stemmer is None:
-        stemmer = _local.stemmer = Stemmer.Stemmer("porter")
-    return stemmer
-
-
-def _fold(word: str) -> str:
-    """Lower case without diacritics, like FTS5's `unicode61 remove_diacritics 2`."""
-    word = word.casefold()
-    if word.isascii():
-        return word
-    return "".join(ch for ch in unicodedata.normalize("NFKD", word) if not unicodedata.combining(ch))
-
-
-def stem_words(words: Sequence[str]) -> list[str]:
-    """Porter stems of `words`, folded as the keyword index folds them."""
-    return _stemmer().stemWords([_fold(w) for w in words])
-
-
 @lru_cache(maxsize=PASSAGE_TERMS_CACHE)
 def _text_terms(text: str) -> tuple[np.ndarray, tuple[str, ...]]:
     """Offsets and porter stems of the words of a passage's text; cached, as the same
     passages come back for many questions."""
-    matches = list(_TERM.finditer(text))
+    matches = list(WORD.finditer(text))
     offsets = np.fromiter((m.start() for m in matches), np.int32, len(matches))
     offsets.flags.writeable = False
     return offsets, tuple(sys.intern(stem) for stem in stem_words([m.group() for m in matches]))
@@ -138,7 +107,7 @@ class QuestionTerms:
             return cls((), np.zeros(0, np.float32))
         if snapshot is None:
             return cls(stems, np.ones(len(stems), np.float32))
-        total, counts = snapshot.store.term_chunk_counts(stems)
+        total, counts = snapshot.term_chunk_counts(stems)
         # BM25's IDF; a word no chunk holds gets the highest weight (it is what the corpus lacks).
         weights = [math.log(1 + (total - counts.get(s, 0) + 0.5) / (counts.get(s, 0) + 0.5)) for s in stems]
         return cls(stems, np.asarray(weights, np.float32))
@@ -186,7 +155,7 @@ class QuotePicker:
     """Chooses the best sentence (or two) of each passage for a question."""
 
     def __init__(self, w_cosine: float = W_COSINE, w_coverage: float = W_COVERAGE, w_cue: float = W_CUE,
-                 w_rank: float = W_RANK, extend_ratio: float = EXTEND_RATIO, length_norm: float = LENGTH_NORM,
+                 w_rank: float = W_RANK, extend_ratio: float = EXTEND_RATIO,
                  max_quote_chars: int = MAX_QUOTE_CHARS, w_passage_coverage: float = W_PASSAGE_COVERAGE) -> None:
         self.w_cosine = w_cosine
         self.w_passage_coverage = w_passage_coverage
@@ -194,7 +163,6 @@ class QuotePicker:
         self.w_cue = w_cue
         self.w_rank = w_rank
         self.extend_ratio = extend_ratio
-        self.length_norm = length_norm
         self.max_quote_chars = max_quote_chars
 
     def pick(self, question: str, query_vector: np.ndarray, passages: list[RetrievedPassage],
@@ -235,9 +203,6 @@ class QuotePicker:
         if cue is not None:
             hint = np.asarray([1.0 if cue.search(chunk.article_text[s.start:s.end]) else 0.0
                                for s in chunk.sentences], np.float32)
-        if self.length_norm:
-            chars = np.fromiter((s.end - s.start for s in chunk.sentences), np.float32, len(chunk.sentences))
-            coverage = coverage / (1 - self.length_norm + self.length_norm * chars / AVERAGE_SENTENCE_CHARS)
         scores = self.w_cosine * cosine + self.w_coverage * coverage + self.w_cue * hint
         best = int(np.argmax(scores))
         sentence = chunk.sentences[best]

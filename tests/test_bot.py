@@ -16,9 +16,9 @@ from aiohttp import ClientSession
 from pydantic import SecretStr
 
 from fake_telegram import TOKEN, FakeTelegram, SentMessage, utf16_len
-from newsqa.bot.services import NewsqaServices
+from newsqa.bot.app import NewsqaApp
 from newsqa.bot.settings import Settings
-from newsqa.bot.telegram_bot import COMMANDS, EXPIRED, NewsqaBot, WebhookConfig
+from newsqa.bot.telegram import COMMANDS, EXPIRED, NewsqaBot, WebhookConfig
 
 from conftest import SETTING_NAMES
 
@@ -60,7 +60,7 @@ def bot_settings(tmp_path, monkeypatch, seed_index, articles) -> Callable[..., S
 @asynccontextmanager
 async def running_bot(settings: Settings, encoder, webhook: WebhookConfig | None = None,
                       **options: object) -> AsyncIterator[NewsqaBot]:
-    bot = NewsqaBot(settings, NewsqaServices(settings, encoder), **options)
+    bot = NewsqaBot(settings, NewsqaApp(settings, encoder), **options)
     polling = {} if webhook else {"timeout": 5}
     async with bot.serving(bot.build(), webhook, **polling):
         yield bot
@@ -201,7 +201,7 @@ def test_new_articles_are_answered_after_reindexing_with_their_markup_escaped(bo
 
                 # Another process (`newsqa index`) updates the index: picked up without a restart.
                 (articles / "acme.txt").write_text(ACME)
-                await asyncio.to_thread(bot.services.build_index)
+                await asyncio.to_thread(bot.app.build_index)
                 card = await ask(server, reader, "how many engineers will Acme hire in Lyon?")
                 assert card.styled("bold")[0] == ACME_QUOTE
                 assert ACME_QUOTE in card.styled("blockquote")[0]
@@ -310,14 +310,14 @@ def test_a_failing_update_is_logged_and_polling_goes_on(bot_settings, encoder, c
             server.say(server.user(901), EXAMPLE)
             await server.wait_for(lambda: server.errors)
             for _ in range(200):  # the error handler runs right after the failed call
-                if any(r.exc_info for r in caplog.records if r.name == "newsqa.bot.telegram_bot"):
+                if any(r.exc_info for r in caplog.records if r.name.startswith("newsqa.bot.telegram.")):
                     break
                 await asyncio.sleep(0.05)
             assert "Li Hongzhong" in (await ask(server, server.user(902), EXAMPLE)).text
 
-    with caplog.at_level(logging.ERROR, logger="newsqa.bot.telegram_bot"):
+    with caplog.at_level(logging.ERROR, logger="newsqa.bot.telegram"):
         asyncio.run(scenario())
-    failures = [r for r in caplog.records if r.name == "newsqa.bot.telegram_bot" and r.exc_info]
+    failures = [r for r in caplog.records if r.name.startswith("newsqa.bot.telegram.") and r.exc_info]
     assert len(failures) == 1 and "blocked by the user" in str(failures[0].exc_info[1])
 
 

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fake_telegram import EntityParseError, parse_html, utf16_len
-from newsqa.bot.formatting import MAX_MESSAGE_UNITS, RichText, Span, answer_card, context_view
+from newsqa.bot.telegram.formatting import MAX_MESSAGE_UNITS, RichText, Span, answer_card, context_view
 from newsqa.retrieval import Answer
 
 # Text that trips naive formatting: markup characters, entities, emoji (two UTF-16 units), newlines.

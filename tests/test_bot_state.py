@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from newsqa.bot.answering import QuestionRateLimit
-from newsqa.bot.question_store import KEEP_SECONDS, QuestionStore
+from newsqa.bot.telegram.batching import QuestionRateLimit
+from newsqa.bot.telegram.state import KEEP_SECONDS, QuestionStore
 from newsqa.retrieval import Answer, AnswerSet
 
 

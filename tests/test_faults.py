@@ -24,7 +24,7 @@ from test_add_watch import Lines, _spawn
 from test_reindex import assert_consistent, vector_files_are_all_needed, write_articles
 from test_bot import EXAMPLE, ask, bot_settings, running_bot  # noqa: F401  (bot_settings is a fixture)
 
-LOGGER = "newsqa.bot.telegram_bot"
+LOGGER = "newsqa.bot.telegram"
 # Short backoff so the tests stay cheap; the shipped one is SEND_BACKOFF_SECONDS.
 FAST_BACKOFF = (0.1, 0.2)
 
@@ -81,7 +81,7 @@ def test_a_reply_that_cannot_be_delivered_is_logged_and_the_bot_goes_on(bot_sett
 
     with caplog.at_level(logging.WARNING, logger=LOGGER):
         asyncio.run(scenario())
-    messages = [r.getMessage() for r in caplog.records if r.name == LOGGER]
+    messages = [r.getMessage() for r in caplog.records if r.name.startswith(LOGGER + ".")]
     assert any(m.startswith("could not deliver a message to chat 1201 after 3 tries: Internal Server Error")
                for m in messages), messages
     assert sum("sending to chat 1201 failed" in m for m in messages) == 2

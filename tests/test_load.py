@@ -7,8 +7,8 @@ import asyncio
 import itertools
 
 from fake_telegram import FakeTelegram
-from newsqa.bot.answering import QuestionRateLimit
-from newsqa.bot.question_store import PRUNE_EVERY, QuestionStore
+from newsqa.bot.telegram.batching import QuestionRateLimit
+from newsqa.bot.telegram.state import PRUNE_EVERY, QuestionStore
 from newsqa.retrieval import Answer, AnswerSet
 from test_bot import SEED_QUESTIONS, bot_settings, running_bot  # noqa: F401  (bot_settings is a fixture)
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fake_telegram import FakeTelegram, parse_html, utf16_len
-from newsqa.bot.formatting import ELLIPSIS, MAX_MESSAGE_UNITS, answer_card, context_view
+from newsqa.bot.telegram.formatting import ELLIPSIS, MAX_MESSAGE_UNITS, answer_card, context_view
 from newsqa.index import ArticleError, ArticleReader, Chunker, IndexBuilder, IndexReader
 from newsqa.retrieval import Answer, EmptyQuestion
 from test_bot import EXAMPLE, bot_settings, running_bot  # noqa: F401  (bot_settings is a fixture)

@@ -10,7 +10,8 @@ import click
 from newsqa.index import ArticlesDirNotFound, IndexLocked
 from newsqa.index.errors import IndexWriteFailed
 
-from .services import NewsqaServices
+from ..app import NewsqaApp
+from .output import app_of, run_index
 
 # How often the watcher wakes when nothing changes (its first wake-up starts the work).
 _READY_TIMEOUT_MS = 500
@@ -49,21 +50,19 @@ def watch(ctx: click.Context, debounce: float) -> None:
       newsqa watch
       newsqa watch --debounce 5
     """
-    services: NewsqaServices = ctx.find_object(NewsqaServices)
-    articles_dir, index_dir = services.settings.articles_dir, services.settings.index_dir
+    app = app_of(ctx)
+    articles_dir, index_dir = app.settings.articles_dir, app.settings.index_dir
     if not articles_dir.is_dir():
         raise ArticlesDirNotFound(f"articles folder {articles_dir} does not exist")
     try:
-        _watch(services, articles_dir, index_dir, int(debounce * 1000))
+        _watch(app, articles_dir, index_dir, int(debounce * 1000))
     except KeyboardInterrupt:  # Ctrl-C between two waits (while indexing or printing) also ends cleanly
         pass
 
 
-def _watch(services: NewsqaServices, articles_dir: Path, index_dir: Path, quiet_ms: int) -> None:
+def _watch(app: NewsqaApp, articles_dir: Path, index_dir: Path, quiet_ms: int) -> None:
     """Index once the watcher is in place, then after each batch of changes."""
-    import watchfiles
-
-    from .cli import _run_index  # the CLI's indexing with progress bar and messages
+    import watchfiles  # loads only for this command
 
     watching = False
     # The first (empty) batch comes once the watcher is in place: index then, so that
@@ -76,7 +75,7 @@ def _watch(services: NewsqaServices, articles_dir: Path, index_dir: Path, quiet_
         if watching and not changes:
             continue
         try:
-            report = _run_index(services)
+            report = run_index(app)
         except IndexLocked as error:
             click.echo(f"{error}; will retry at the next change", err=True)
             continue

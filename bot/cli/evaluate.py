@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 from dataclasses import asdict
@@ -10,37 +9,26 @@ from pathlib import Path
 
 import click
 
-from newsqa.index import IndexBuilder, IndexMismatch, IndexReader
-from newsqa.retrieval import QuestionAnswerer
+from newsqa.index import IndexReader
 from newsqa.retrieval.evaluation import evaluate, load_questions, measure_honesty
 
-from .services import NewsqaServices
+from ..app import NewsqaApp
+from .output import app_of
 
 
-def dataset_index_dir(services: NewsqaServices, dataset_dir: Path) -> Path:
-    """Where the cached index of a dataset lives: beside the main index, keyed by the
-    dataset's absolute path (two folders of the same name do not share an index)."""
-    resolved = dataset_dir.resolve()
-    key = hashlib.sha1(str(resolved).encode()).hexdigest()[:10]
-    return services.settings.index_dir.parent / "eval" / f"{resolved.name}-{key}"
-
-
-def _open_dataset_index(services: NewsqaServices, dataset_dir: Path, index_dir: Path,
+def _open_dataset_index(app: NewsqaApp, dataset_dir: Path, index_dir: Path,
                         rebuild: bool, quiet: bool) -> IndexReader:
     """Build (or bring up to date) the index of the dataset's articles, then open it."""
     articles = dataset_dir / "articles"
     if not articles.is_dir():
-        raise click.UsageError(f"{dataset_dir} has no articles/ folder (see shared/eval/README.md)")
-    builder = IndexBuilder(index_dir, services.encoder)
-    try:
-        report = builder.update(articles, rebuild=rebuild)
-    except IndexMismatch:  # built with other settings before: a cache, so start over
-        report = builder.update(articles, rebuild=True)
+        raise click.UsageError(f"{dataset_dir} has no articles/ folder: a dataset is a folder with "
+                               f"articles/ and questions.jsonl")
+    reader, report = app.open_dataset_index(articles, index_dir, rebuild)
     if not quiet and report.changed:
         click.echo(f"{index_dir}: {report.summary()}", err=True)
     for skipped in report.skipped:
         click.echo(f"skipped {skipped.source}: {skipped.reason}", err=True)
-    return IndexReader(index_dir)
+    return reader
 
 
 def _progress_bar(label: str, total: int, quiet: bool):
@@ -76,14 +64,14 @@ def eval_command(ctx: click.Context, dataset_dir: Path, as_json: bool, eval_inde
       newsqa eval ../shared/eval/xquad_en
       newsqa eval ../shared/eval/covidqa --not-found-of ../shared/eval/xquad_en --json
     """
-    services: NewsqaServices = ctx.find_object(NewsqaServices)
+    app = app_of(ctx)
     questions = load_questions(dataset_dir, limit)
     if not questions:
         raise click.UsageError(f"{dataset_dir}/questions.jsonl holds no questions")
-    index_dir = eval_index_dir or dataset_index_dir(services, dataset_dir)
-    reader = _open_dataset_index(services, dataset_dir, index_dir, rebuild, as_json)
-    answerer = QuestionAnswerer(reader, services.encoder)
-    services.encoder.encode_queries(["warm up"])  # model load is not question latency
+    index_dir = eval_index_dir or app.dataset_index_dir(dataset_dir)
+    reader = _open_dataset_index(app, dataset_dir, index_dir, rebuild, as_json)
+    answerer = app.answerer(reader)
+    app.encoder.encode_queries(["warm up"])  # model load is not question latency
     bar = _progress_bar("Answering", len(questions), as_json)
     if bar is None:
         report = evaluate(answerer, questions, dataset_dir.name, batch_size=batch_size)

@@ -1,0 +1,209 @@
+"""The chat's commands and questions: /start, /help, /ask, private and group questions,
+the More/Context buttons, /sources and /stats.
+
+A question goes: `question`/`ask`/`group_message` -> `_answer` (rate limit, the answering
+thread in `batching`, the button store in `state`) -> `formatting.answer_card` -> `delivery`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.ext import ContextTypes
+
+from newsqa.retrieval import EmptyQuestion, clean_question
+
+from . import callbacks
+from .access import addressed
+from .formatting import RichText, SourceLine, Span, answer_card, context_view, not_found, plural, sources_page
+from .runtime import BotRuntime
+from .state import AskedQuestion
+from .texts import EXAMPLE_QUESTION, EXPIRED, HELP
+
+SOURCES_PER_PAGE = 10
+
+
+def ago(timestamp: float | None) -> str:
+    """"3 hours ago", "just now" or "never"."""
+    if not timestamp:
+        return "never"
+    seconds = max(0.0, time.time() - timestamp)
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+    return "just now"
+
+
+def answer_buttons(key: str, index: int, total: int) -> InlineKeyboardMarkup:
+    """Back / More / Context under answer `index` of the question stored under `key`."""
+    row = []
+    if index > 0:
+        row.append(InlineKeyboardButton("Back", callback_data=callbacks.more_data(key, index - 1)))
+    if index + 1 < total:
+        row.append(InlineKeyboardButton("More", callback_data=callbacks.more_data(key, index + 1)))
+    row.append(InlineKeyboardButton("Context", callback_data=callbacks.context_data(key, index)))
+    return InlineKeyboardMarkup([row])
+
+
+class ChatHandlers:
+    """Handlers for everyone allowed to ask."""
+
+    def __init__(self, runtime: BotRuntime) -> None:
+        self.runtime = runtime
+        self.delivery = runtime.delivery
+
+    # -- commands -----------------------------------------------------------------------
+    async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Welcome, with an example question."""
+        name = update.effective_user.first_name if update.effective_user else "there"
+        text = RichText.of(f"Hello {name}! Ask me a question about the news, for example:\n",
+                           Span(EXAMPLE_QUESTION, italic=True), "\n\n") + HELP
+        await self.delivery.reply(update.effective_message, text)
+
+    async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """How to ask."""
+        await self.delivery.reply(update.effective_message, HELP)
+
+    async def ask(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Answer `/ask <question>`."""
+        message = update.effective_message
+        question = (message.text or "").split(maxsplit=1)[1:]
+        if not question:
+            await self.delivery.reply(message, RichText.of("Put your question after /ask, for example:\n",
+                                                           Span(f"/ask {EXAMPLE_QUESTION}", italic=True)))
+            return
+        await self._answer(message, question[0])
+
+    async def question(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Answer a text message in a private chat."""
+        await self._answer(update.effective_message, update.effective_message.text or "")
+
+    async def group_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Answer a group message that mentions the bot or replies to it; ignore the rest."""
+        text = addressed(update.effective_message, context)
+        if text is not None:
+            await self._answer(update.effective_message, text)
+
+    async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Point to /help for commands the bot does not know."""
+        await self.delivery.reply(update.effective_message, RichText.of("I do not know that command. See /help."))
+
+    async def not_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Explain that questions are text."""
+        await self.delivery.reply(update.effective_message, RichText.of("Please send your question as text."))
+
+    async def sources(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """List the indexed articles, one page at a time."""
+        text, markup = await asyncio.to_thread(self._sources_page, 0)
+        await self.delivery.reply(update.effective_message, text, markup)
+
+    async def sources_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Turn the page of /sources."""
+        query = update.callback_query
+        page = callbacks.parse_sources_page(query.data)
+        if page is None:
+            await query.answer(EXPIRED)
+            return
+        text, markup = await asyncio.to_thread(self._sources_page, page)
+        await self.delivery.edit(query.message, text, markup)
+        await query.answer()
+
+    def _sources_page(self, page: int) -> tuple[RichText, InlineKeyboardMarkup | None]:
+        snapshot = self.runtime.reader.snapshot
+        total = snapshot.stats().articles
+        pages = max(1, -(-total // SOURCES_PER_PAGE))
+        page = min(page, pages - 1)
+        rows = snapshot.list_articles(page * SOURCES_PER_PAGE, SOURCES_PER_PAGE)
+        lines = [SourceLine(title, source, published) for title, source, published in rows]
+        text = sources_page(lines, page * SOURCES_PER_PAGE + 1, page, pages, total)
+        buttons = []
+        if page > 0:
+            buttons.append(InlineKeyboardButton("Previous", callback_data=callbacks.sources_data(page - 1)))
+        if page + 1 < pages:
+            buttons.append(InlineKeyboardButton("Next", callback_data=callbacks.sources_data(page + 1)))
+        return text, InlineKeyboardMarkup([buttons]) if buttons else None
+
+    async def stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Articles, chunks and age of the index."""
+        stats = await asyncio.to_thread(self.runtime.reader.snapshot.stats)
+        text = RichText.of(
+            Span("Index", bold=True),
+            f"\n{plural(stats.articles, 'article')} ({plural(stats.sources, 'source')}), "
+            f"{plural(stats.chunks, 'passage')}"
+            f"\nGeneration {stats.generation}, updated {ago(stats.updated_at)}",
+        )
+        await self.delivery.reply(update.effective_message, text)
+
+    # -- answering ----------------------------------------------------------------------
+    async def _answer(self, message: Message, question: str) -> None:
+        runtime = self.runtime
+        # JSON can carry lone surrogates, which no UTF-8 store or tokenizer takes: pairs are
+        # joined, lone ones become U+FFFD.
+        question = question.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        try:
+            clean_question(question)
+        except EmptyQuestion:
+            await self.delivery.reply(message, RichText.of("Ask me a question, for example: ",
+                                                           Span(EXAMPLE_QUESTION, italic=True)))
+            return
+        user = message.from_user
+        if user is not None and not runtime.rate_limit.allow(user.id):
+            wait = max(1, round(runtime.rate_limit.retry_in(user.id)))
+            await self.delivery.reply(message, RichText.of(
+                f"You are asking faster than I can read ({runtime.settings.questions_per_minute} questions "
+                f"a minute). Please try again in {wait} s."))
+            return
+        async with self.delivery.typing(message.chat):
+            result = await runtime.answers.ask(question)
+            if result.found:
+                key = await asyncio.to_thread(runtime.questions.save, message.chat_id, result)
+            else:
+                articles = (await asyncio.to_thread(runtime.reader.snapshot.stats)).articles
+        if not result.found:
+            await self.delivery.reply(message, not_found(articles))
+            return
+        total = len(result.answers)
+        await self.delivery.reply(message, answer_card(result.answers[0], 1, total), answer_buttons(key, 0, total))
+
+    async def _button_answer(self, update: Update) -> tuple[AskedQuestion, int] | None:
+        """The stored question and answer index a More/Context button points at, or None."""
+        query = update.callback_query
+        button = callbacks.parse_answer_button(query.data)
+        if button is None:
+            return None
+        asked = await asyncio.to_thread(self.runtime.questions.load, button.key)
+        chat_id = query.message.chat.id if query.message is not None else None
+        if asked is None or asked.chat_id != chat_id or button.index >= len(asked.answers):
+            return None
+        return asked, button.index
+
+    async def more(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Show the next (or previous) answer in place."""
+        query = update.callback_query
+        found = await self._button_answer(update)
+        if found is None:
+            await query.answer(EXPIRED, show_alert=True)
+            return
+        asked, index = found
+        card = answer_card(asked.answers[index], index + 1, len(asked.answers))
+        await self.delivery.edit(query.message, card, answer_buttons(asked.key, index, len(asked.answers)))
+        await query.answer()
+
+    async def show_context(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Send the passage around a quote."""
+        query = update.callback_query
+        found = await self._button_answer(update)
+        if found is None:
+            await query.answer(EXPIRED, show_alert=True)
+            return
+        asked, index = found
+        await query.answer()
+        for piece in context_view(asked.answers[index]):
+            await self.delivery.send(context, query.message.chat.id, piece)
+
+    async def stale_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A button this version of the bot does not know."""
+        await update.callback_query.answer(EXPIRED, show_alert=True)

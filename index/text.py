@@ -1,0 +1,66 @@
+"""The keyword rules, in one place: how text becomes search terms.
+
+Keyword search (FTS5 in the document store) and the quote picker's word overlap
+(retrieval/quotes.py) must cut, fold and stem words the same way, or a question word found
+by one is missed by the other. tests/test_text.py checks these rules against what FTS5's
+tokenizer itself stores.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Sequence
+
+import Stemmer
+
+# The FTS5 tokenizer of the keyword index: porter stems of unicode61 tokens, lower case and
+# without diacritics ("remove_diacritics 2" also folds letters with several marks).
+FTS5_TOKENIZER = "porter unicode61 remove_diacritics 2"
+# A word, for keyword queries and word overlap.
+WORD = re.compile(r"\w+", re.UNICODE)
+# Words too common to help keyword search; question words included on purpose.
+STOPWORDS = frozenset("""
+a about above after again against all am an and any are as at be because been before being
+below between both but by can could did do does doing down during each few for from further
+had has have having he her here hers herself him himself his how i if in into is it its
+itself just me more most my myself no nor not now of off on once only or other our ours
+ourselves out over own same she should so some such than that the their theirs them
+themselves then there these they this those through to too under until up very was we were
+what when where which while who whom whose why will with would you your yours yourself
+yourselves many much
+""".split())
+
+_local = threading.local()
+
+
+def keyword_terms(text: str) -> list[str]:
+    """Distinct lower-case content words of `text`, in order."""
+    seen: dict[str, None] = {}
+    for term in WORD.findall(text.casefold()):
+        if term not in STOPWORDS and term not in seen:
+            seen[term] = None
+    return list(seen)
+
+
+def fold(word: str) -> str:
+    """Lower case without diacritics, like FTS5's `unicode61 remove_diacritics 2`."""
+    word = word.casefold()
+    if word.isascii():
+        return word
+    return "".join(ch for ch in unicodedata.normalize("NFKD", word) if not unicodedata.combining(ch))
+
+
+def _stemmer() -> Stemmer.Stemmer:
+    """A porter stemmer per thread (PyStemmer's are not thread-safe); the original Porter
+    algorithm, as FTS5's `porter` tokenizer uses, so stems match the keyword index's."""
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:
+        stemmer = _local.stemmer = Stemmer.Stemmer("porter")
+    return stemmer
+
+
+def stem_words(words: Sequence[str]) -> list[str]:
+    """Porter stems of `words`, folded as the keyword index folds them."""
+    return _stemmer().stemWords([fold(w) for w in words])
