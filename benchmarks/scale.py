@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from newsqa.index import ChunkingSettings, DocumentStore, FaissVectorStore, IndexBuilder, Manifest, load_encoder
+from newsqa.index import ChunkingSettings, DocumentWriter, FaissVectorStore, IndexBuilder, Manifest, load_encoder
 from newsqa.index.store import NewChunk
 
 # The shared eval sets: NEWSQA_EVAL_DIR, else `../shared/eval` beside this repository.
@@ -93,7 +93,7 @@ def build(workdir: Path, total: int) -> None:
     print(f"vectors: {time.perf_counter() - started:.0f}s", file=sys.stderr, flush=True)
     manifest = Manifest(model="all-MiniLM-L6-v2", dimension=DIMENSION, chunking=ChunkingSettings(), backend="onnx")
     manifest.save(index_dir)
-    store = DocumentStore(index_dir / manifest.store)
+    store = DocumentWriter(index_dir / manifest.store)
     store.db.execute("PRAGMA synchronous=NORMAL")  # bulk load; the builder's own commits stay FULL
     rng = np.random.default_rng(SEED + 2)
     words, weights = _vocabulary()
@@ -155,7 +155,7 @@ def rebuild_vectors(workdir: Path, total: int) -> None:
     started = time.perf_counter()
     faiss_store = FaissVectorStore(index_dir / manifest.vectors, DIMENSION)
     faiss_store.add(np.arange(first, first + total, dtype=np.int64), vectors)
-    store = DocumentStore(index_dir / manifest.store)
+    store = DocumentWriter(index_dir / manifest.store)
     store.begin()
     store.commit(faiss_store.commit())
     store.close()

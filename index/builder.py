@@ -9,22 +9,15 @@ run picks up the rest.
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
-import re
-import shutil
 import sqlite3
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
-
 from .articles import Article, ArticleReader
+from .backend import IndexStorageWriter, storage_backend
 from .chunking import Chunker, ChunkingSettings
 from .encoder import TextEncoder
 from .errors import (
@@ -36,14 +29,14 @@ from .errors import (
     IndexNotFound,
     IndexWriteFailed,
 )
-from .manifest import MANIFEST_NAME, Manifest
-from .origin import ArticleOrigin
-from .store import DocumentStore, NewChunk
-from .vectors import FaissVectorStore, generation_number
+from .layout import remove_unused, storage_names
+from .locking import writer_lock
+from .manifest import Manifest
+from .scanning import file_fingerprint, scan_articles
+from .store import NewChunk
 
 log = logging.getLogger(__name__)
 
-LOCK_NAME = ".lock"
 # Articles embedded per committed generation: bounds the work a crash can lose.
 BATCH_ARTICLES = 64
 # Articles chunked and embedded together: one model batch, one progress step.
@@ -52,9 +45,6 @@ EMBED_GROUP = 8
 KEEP_GENERATIONS = 3
 
 Progress = Callable[[int, int], None]
-# Files and folders an index directory holds (suffixed ones come from rebuilds).
-_INDEX_FILE = re.compile(r"^(store(-[0-9a-f]{8})?\.sqlite(-wal|-shm|-journal)?|vectors(-[0-9a-f]{8})?"
-                         r"|manifest\.json\.tmp)$")
 
 
 @dataclass(frozen=True)
@@ -105,72 +95,6 @@ class _Planned:
     is_new: bool
 
 
-def scan_articles(articles_dir: Path) -> dict[str, Path]:
-    """Article files under `articles_dir` by key (their POSIX path inside it); hidden ones skipped.
-
-    Raises:
-        ArticlesDirNotFound: the folder does not exist.
-    """
-    articles_dir = Path(articles_dir)
-    if not articles_dir.is_dir():
-        raise ArticlesDirNotFound(f"articles folder {articles_dir} does not exist")
-    found: dict[str, Path] = {}
-    for root, dirs, files in os.walk(articles_dir, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            if name.startswith("."):
-                continue
-            path = Path(root) / name
-            found[path.relative_to(articles_dir).as_posix()] = path
-    return found
-
-
-def _fingerprint(path: Path) -> str:
-    """Size and mtime of the file, and of its origin sidecar when it has one."""
-    stat = path.stat()
-    fingerprint = f"{stat.st_size}:{stat.st_mtime_ns}"
-    try:
-        origin = ArticleOrigin.sidecar(path).stat()
-    except OSError:
-        return fingerprint
-    return f"{fingerprint}:{origin.st_size}:{origin.st_mtime_ns}"
-
-
-@contextmanager
-def writer_lock(index_dir: Path, wait_seconds: float,
-                on_wait: Callable[[], None] | None = None) -> Iterator[None]:
-    """Hold the index's write lock; wait up to `wait_seconds` for another writer.
-
-    The lock is an `flock` on `.lock`: the kernel drops it when its holder dies, even by
-    SIGKILL, so a crashed indexer never blocks the next one. `on_wait` is called once if
-    the lock is busy (to tell people why nothing happens).
-
-    Raises:
-        IndexLocked: another indexer still holds it after the wait.
-    """
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / LOCK_NAME, "a+") as handle:
-        deadline = time.monotonic() + wait_seconds
-        told = False
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise IndexLocked(
-                        f"another indexer is writing {index_dir}; try again when it has finished"
-                    ) from None
-                if on_wait is not None and not told:
-                    on_wait()
-                    told = True
-                time.sleep(0.2)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 class IndexBuilder:
     """Builds and updates the index at `index_dir` from an articles folder."""
 
@@ -212,11 +136,12 @@ class IndexBuilder:
         else:
             reason, where = str(error), ""
         try:
-            store = DocumentStore(self.index_dir / Manifest.load(self.index_dir).store)
+            manifest = Manifest.load(self.index_dir)
+            storage = storage_backend(manifest).open_reader(self.index_dir, manifest)
             try:
-                kept = f"generation {store.generation} is still the one answered from"
+                kept = f"generation {storage.generation} is still the one answered from"
             finally:
-                store.close()
+                storage.close()
         except (IndexLayerError, OSError, sqlite3.Error):
             kept = "the previous index is untouched"
         return IndexWriteFailed(
@@ -226,27 +151,20 @@ class IndexBuilder:
     def _update(self, articles_dir: Path, files: dict[str, Path], rebuild: bool,
                 progress: Progress | None, started: float) -> IndexReport:
         manifest, fresh = self._manifest(rebuild)
-        store = DocumentStore(self.index_dir / manifest.store)
+        storage = storage_backend(manifest).open_writer(self.index_dir, manifest)
         try:
-            vectors = FaissVectorStore(self.index_dir / manifest.vectors, manifest.dimension)
-            vectors.open(store.vector_generation, load=False)
-            report = self._apply(store, vectors, Path(articles_dir), files, progress)
-            kind = vectors.index_type
+            report = self._apply(storage, Path(articles_dir), files, progress)
+            kind = storage.vector_index
             if fresh or kind != manifest.vector_index:
                 # The index type changes only when a merge crosses the size threshold.
                 manifest = replace(manifest, vector_index=kind)
                 manifest.save(self.index_dir)
             # Also clears what a killed rebuild left behind.
-            self._remove_unused(manifest)
-            committed = store.vector_generation
-            kept = [g for g in vectors.generations()
-                    if committed and generation_number(g) <= generation_number(committed)]
-            # Generations written after the last commit were never seen: a killed run's.
-            if (self.index_dir / manifest.vectors).is_dir():  # absent while no article had text
-                vectors.prune(kept[-KEEP_GENERATIONS:])
-            report.generation = store.generation
+            remove_unused(self.index_dir, manifest)
+            storage.prune(KEEP_GENERATIONS)
+            report.generation = storage.generation
         finally:
-            store.close()
+            storage.close()
         report.seconds = time.monotonic() - started
         return report
 
@@ -271,40 +189,24 @@ class IndexBuilder:
                 log.info("index built with the %s backend, now adding with %s", current.backend, backend)
             return current, False
         replacing = current is not None or broken
-        suffix = "-" + uuid.uuid4().hex[:8] if replacing else ""
+        store, vectors = storage_names(replacing)
         manifest = Manifest(
             model=self.encoder.name, dimension=self.encoder.dimension, chunking=self.chunking,
-            store=f"store{suffix}.sqlite", vectors=f"vectors{suffix}",
-            backend=getattr(self.encoder, "backend", "torch"),
+            store=store, vectors=vectors, backend=getattr(self.encoder, "backend", "torch"),
         )
         if not replacing:
             manifest.save(self.index_dir)  # an empty index is a valid index
             return manifest, False
         return manifest, True
 
-    def _remove_unused(self, manifest: Manifest) -> None:
-        """Delete files the manifest does not name: an old index after a rebuild is switched
-        in, or a half-built one from a rebuild that was killed. Readers still on the old
-        files keep their open handles; new ones follow the manifest."""
-        keep = {manifest.store, manifest.vectors}
-        for path in self.index_dir.iterdir():
-            # Only names this class creates: the index folder may hold other files.
-            if (path.name in keep or path.name.startswith(manifest.store)
-                    or not _INDEX_FILE.match(path.name)):
-                continue
-            if path.is_dir():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
-
-    def _plan(self, store: DocumentStore, articles_dir: Path, files: dict[str, Path],
+    def _plan(self, store: IndexStorageWriter, articles_dir: Path, files: dict[str, Path],
               report: IndexReport) -> tuple[list[_Planned], list[str]]:
         known = store.sources()
         planned: list[_Planned] = []
         for key, path in files.items():
             record = known.get(key)
             try:
-                fingerprint = _fingerprint(path)
+                fingerprint = file_fingerprint(path)
                 if record is not None and record.fingerprint == fingerprint:
                     report.unchanged += 1
                     continue
@@ -325,7 +227,7 @@ class IndexBuilder:
         removed = sorted(key for key in known if key not in files)
         return planned, removed
 
-    def _apply(self, store: DocumentStore, vectors: FaissVectorStore, articles_dir: Path,
+    def _apply(self, store: IndexStorageWriter, articles_dir: Path,
                files: dict[str, Path], progress: Progress | None) -> IndexReport:
         report = IndexReport()
         planned, removed = self._plan(store, articles_dir, files, report)
@@ -358,13 +260,9 @@ class IndexBuilder:
                 next_id = first_id
                 for item, chunks in embedded:
                     article = item.article
-                    article_id = store.insert_article(article.content_hash, article.title, article.text,
-                                                      article.published, article.author, article.url)
+                    article_id = store.add_article(article)
                     existing[article.content_hash] = article_id
-                    store.insert_chunks(article_id, article.text, next_id, chunks)
-                    if chunks:
-                        vectors.add(np.arange(next_id, next_id + len(chunks), dtype=np.int64),
-                                    np.vstack([c.vector for c in chunks]))
+                    store.add_chunks(article_id, article.text, next_id, chunks)
                     next_id += len(chunks)
                     report.chunks_added += len(chunks)
                 for item in planned:
@@ -378,10 +276,8 @@ class IndexBuilder:
                     for key in removed:
                         store.delete_source(key)
                         report.removed.append(str(articles_dir / key))
-                dropped = store.delete_orphan_articles()
-                vectors.delete(dropped)
-                report.chunks_removed += len(dropped)
-                store.commit(vectors.commit())
+                report.chunks_removed += store.delete_orphans()
+                store.commit()
             except BaseException:
                 store.rollback()
                 raise

@@ -28,6 +28,8 @@ class Manifest:
     chunking: ChunkingSettings
     store: str = "store.sqlite"
     vectors: str = "vectors"
+    # The storage backend (index/backend.py) that holds the passages and vectors.
+    storage: str = "faiss-sqlite"
     # The embedding backend that built the index (indexes from before backends were torch's).
     backend: str = "torch"
     # The FAISS index type of the largest vector segment ("Flat" exact, or e.g. "IVF1024,SQ8").

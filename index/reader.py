@@ -22,10 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
+from .backend import IndexStorage, storage_backend
 from .errors import IndexCorrupt, IndexLayerError
 from .manifest import MANIFEST_NAME, Manifest
-from .store import DocumentStore, StoredChunk, StoreStats
-from .vectors import FaissVectorStore, VectorHits
+from .store import StoredChunk, StoreStats
+from .vectors import VectorHits
+from .window import PublishedWindow
 
 log = logging.getLogger(__name__)
 
@@ -38,32 +40,34 @@ RETIRE_SECONDS = 60.0
 
 @dataclass(frozen=True)
 class IndexSnapshot:
-    """One generation of an index: manifest, document store and the matching vectors."""
+    """One generation of an index: its manifest and its storage, read through the storage
+    backend interface (`backend.IndexStorage`); what retrieval searches."""
 
     directory: Path
     manifest: Manifest
-    store: DocumentStore
-    vectors: FaissVectorStore
+    storage: IndexStorage
     generation: int
     manifest_mtime: int
 
-    def vector_search(self, vectors: np.ndarray, k: int) -> list[VectorHits]:
-        return self.vectors.search(vectors, k)
+    def vector_search(self, vectors: np.ndarray, k: int,
+                      window: PublishedWindow | None = None) -> list[VectorHits]:
+        return self.storage.vector_search(vectors, k, window)
 
-    def keyword_search(self, query: str, k: int) -> list[tuple[int, float]]:
-        return self.store.keyword_search(query, k)
+    def keyword_search(self, query: str, k: int,
+                       window: PublishedWindow | None = None) -> list[tuple[int, float]]:
+        return self.storage.keyword_search(query, k, window)
 
     def chunks(self, chunk_ids: Sequence[int]) -> dict[int, StoredChunk]:
-        return self.store.chunks(chunk_ids)
+        return self.storage.chunks(chunk_ids)
 
     def term_chunk_counts(self, stems: Sequence[str]) -> tuple[int, dict[str, int]]:
-        return self.store.term_chunk_counts(stems)
+        return self.storage.term_chunk_counts(stems)
 
     def list_articles(self, offset: int = 0, limit: int = 20) -> list[tuple[str, str, str | None]]:
-        return self.store.list_articles(offset, limit)
+        return self.storage.list_articles(offset, limit)
 
     def stats(self) -> StoreStats:
-        return self.store.stats()
+        return self.storage.stats()
 
 
 def _manifest_mtime(directory: Path) -> int:
@@ -77,24 +81,8 @@ def _open_once(directory: Path, previous: IndexSnapshot | None) -> IndexSnapshot
     mtime = _manifest_mtime(directory)
     manifest = Manifest.load(directory)
     same_index = previous is not None and previous.manifest == manifest
-    if same_index:
-        # Same files: share the connection (it sees every commit) and the loaded segments.
-        store, vectors = previous.store, previous.vectors.fork()
-    else:
-        store = DocumentStore(directory / manifest.store, readonly=True)
-        vectors = FaissVectorStore(directory / manifest.vectors, manifest.dimension)
-    try:
-        generation, vector_generation = store.state()
-        vectors.open(vector_generation)
-    except sqlite3.Error as error:
-        if not same_index:
-            store.close()
-        raise IndexCorrupt(f"document store {store.path} is unreadable: {error}") from error
-    except Exception:
-        if not same_index:
-            store.close()
-        raise
-    return IndexSnapshot(directory, manifest, store, vectors, generation, mtime)
+    storage = storage_backend(manifest).open_reader(directory, manifest, previous.storage if same_index else None)
+    return IndexSnapshot(directory, manifest, storage, storage.generation, mtime)
 
 
 def open_snapshot(directory: Path, previous: IndexSnapshot | None = None) -> IndexSnapshot:
@@ -125,7 +113,7 @@ class IndexReader:
         self.directory = Path(directory)
         self._snapshot = open_snapshot(self.directory)
         self._lock = threading.Lock()
-        self._retired: list[tuple[float, DocumentStore]] = []
+        self._retired: list[tuple[float, IndexStorage]] = []
 
     @property
     def snapshot(self) -> IndexSnapshot:
@@ -141,14 +129,14 @@ class IndexReader:
             self._close_retired()
             try:
                 if (_manifest_mtime(self.directory) == current.manifest_mtime
-                        and current.store.state()[0] == current.generation):
+                        and current.storage.latest_generation() == current.generation):
                     return False
                 fresh = open_snapshot(self.directory, current)
             except (IndexLayerError, sqlite3.Error, OSError) as error:
                 log.warning("keeping index generation %s: %s", current.generation, error)
                 return False
-            if fresh.store is not current.store:
-                self._retired.append((time.monotonic(), current.store))
+            if not fresh.storage.shares_files_with(current.storage):
+                self._retired.append((time.monotonic(), current.storage))
             elif fresh.generation == current.generation:
                 self._snapshot = fresh  # same data; remembers the manifest's new mtime
                 return False
@@ -157,12 +145,12 @@ class IndexReader:
             return True
 
     def _close_retired(self) -> None:
-        """Close document stores replaced long enough ago that no question still uses them."""
+        """Close storage replaced long enough ago that no question still uses it."""
         now = time.monotonic()
         keep = []
-        for retired_at, store in self._retired:
+        for retired_at, storage in self._retired:
             if now - retired_at >= RETIRE_SECONDS:
-                store.close()
+                storage.close()
             else:
-                keep.append((retired_at, store))
+                keep.append((retired_at, storage))
         self._retired = keep

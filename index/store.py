@@ -4,6 +4,9 @@ One SQLite file in WAL mode. Chunk text lives in an FTS5 table (rowid = chunk id
 built-in `bm25()` ranking is the keyword half of hybrid search; it updates in place and
 inside the same transaction as everything else, so keyword search and documents never
 disagree. Each `commit` is one transaction and bumps the generation readers watch.
+
+Two roles: `DocumentReader` opens the file read-only (index readers); `DocumentWriter` creates
+the schema and writes (the indexer, through the storage backend).
 """
 
 from __future__ import annotations
@@ -76,11 +79,24 @@ def from_blob(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype=_VECTOR_DTYPE).astype(np.float32)
 
 
+def _published_clause(since: str | None, until: str | None) -> tuple[str, list[str]]:
+    """SQL over `articles a`: published within [since, until] (dates compared as YYYY-MM-DD), or undated."""
+    parts, params = [], []
+    if since is not None:
+        parts.append("substr(a.published, 1, 10) >= ?")
+        params.append(since)
+    if until is not None:
+        parts.append("substr(a.published, 1, 10) <= ?")
+        params.append(until)
+    inside = " AND ".join(parts) or "1"
+    return f"(a.published IS NULL OR ({inside}))", params
+
+
 def _locked(method: Callable) -> Callable:
     """Serialise use of the one connection between the threads that answer questions."""
 
     @functools.wraps(method)
-    def wrapper(self: "DocumentStore", *args, **kwargs):
+    def wrapper(self: "DocumentReader", *args, **kwargs):
         with self._lock:
             return method(self, *args, **kwargs)
 
@@ -150,28 +166,23 @@ class StoreStats:
     updated_at: float | None
 
 
-class DocumentStore:
-    """SQLite access for the indexer (read-write) and for readers (read-only)."""
+class DocumentReader:
+    """Read-only SQLite access to the document store, for index readers (thread-safe)."""
 
-    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+    def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.readonly = readonly
         self._lock = threading.RLock()
         try:
-            if readonly:
-                if not self.path.exists():
-                    raise IndexCorrupt(f"document store {self.path} is missing")
-                uri = f"file:{self.path}?mode=ro"
-                self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
-            else:
-                self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-                self.db.execute("PRAGMA journal_mode=WAL")
-                self.db.execute("PRAGMA synchronous=FULL")
-                self.db.executescript(SCHEMA)
+            self.db = self._connect()
             self.db.execute("PRAGMA busy_timeout=10000")
             self.db.execute("SELECT count(*) FROM meta").fetchone()
         except sqlite3.DatabaseError as error:
             raise IndexCorrupt(f"document store {self.path} is unreadable: {error}") from error
+
+    def _connect(self) -> sqlite3.Connection:
+        if not self.path.exists():
+            raise IndexCorrupt(f"document store {self.path} is missing")
+        return sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
 
     def close(self) -> None:
         self.db.close()
@@ -221,18 +232,34 @@ class DocumentStore:
         return found
 
     @_locked
-    def keyword_search(self, query: str, k: int) -> list[tuple[int, float]]:
-        """Chunk ids ranked by BM25 for the content words of `query` (higher is better)."""
+    def keyword_search(self, query: str, k: int, since: str | None = None,
+                       until: str | None = None) -> list[tuple[int, float]]:
+        """Chunk ids ranked by BM25 for the content words of `query` (higher is better); with
+        `since`/`until` (ISO dates, inclusive) only chunks of articles published then or undated."""
         terms = keyword_terms(query)
         if not terms or k <= 0:
             return []
         match = " OR ".join('"' + term.replace('"', '""') + '"' for term in terms[:64])
+        where, params = "chunk_text MATCH ?", [match]
+        if since is not None or until is not None:
+            window, window_params = _published_clause(since, until)
+            where += (" AND rowid IN (SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id "
+                      f"WHERE {window})")
+            params += window_params
         rows = self.db.execute(
-            "SELECT rowid, bm25(chunk_text) FROM chunk_text WHERE chunk_text MATCH ? "
-            "ORDER BY bm25(chunk_text) LIMIT ?",
-            (match, k),
+            f"SELECT rowid, bm25(chunk_text) FROM chunk_text WHERE {where} ORDER BY bm25(chunk_text) LIMIT ?",
+            (*params, k),
         ).fetchall()
         return [(int(rowid), -float(score)) for rowid, score in rows]
+
+    @_locked
+    def chunk_ids_published(self, since: str | None, until: str | None) -> np.ndarray:
+        """Ids of the chunks of articles published between `since` and `until` (ISO dates,
+        inclusive; None is open) or undated."""
+        window, params = _published_clause(since, until)
+        rows = self.db.execute(
+            f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {window}", params)
+        return np.fromiter((row[0] for row in rows), np.int64)
 
     @_locked
     def term_chunk_counts(self, stems: Sequence[str]) -> tuple[int, dict[str, int]]:
@@ -299,7 +326,22 @@ class DocumentStore:
             generation=self.generation, updated_at=float(updated) if updated else None,
         )
 
-    # -- writing -------------------------------------------------------------------
+    @_locked
+    def chunk_ids(self) -> set[int]:
+        """Every stored chunk id (for consistency checks)."""
+        return {row[0] for row in self.db.execute("SELECT id FROM chunks")}
+
+
+class DocumentWriter(DocumentReader):
+    """The indexer's read-write access: creates the schema; one transaction per `begin`/`commit`."""
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.executescript(SCHEMA)
+        return db
+
     def reserve_chunk_ids(self, count: int) -> int:
         """First of `count` fresh chunk ids; ids are never reused, even after a crash."""
         with self.db:

@@ -150,15 +150,27 @@ class FaissVectorStore:
     def __len__(self) -> int:
         return sum(int(self._segment(s).ntotal) for s in self._current.segments) - len(self._current.deleted)
 
-    def search(self, vectors: np.ndarray, k: int) -> list[VectorHits]:
-        """Top-k live ids per query vector, across all segments."""
+    def live_ids(self) -> np.ndarray:
+        """The ids of every live vector, segment by segment (an id twice would be a bug)."""
+        import faiss
+
+        ids = [faiss.vector_to_array(self._segment(name).id_map).astype(np.int64) for name in self._current.segments]
+        every = np.concatenate(ids) if ids else np.zeros(0, np.int64)
+        return every[~np.isin(every, self._current.deleted)]
+
+    def search(self, vectors: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[VectorHits]:
+        """Top-k live ids per query vector, across all segments; only ids in `allowed` when given."""
         import faiss
 
         queries = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dimension)
-        if not self._current.segments or k <= 0:
+        if allowed is not None:
+            allowed = np.setdiff1d(np.asarray(allowed, np.int64), self._current.deleted)
+        if not self._current.segments or k <= 0 or (allowed is not None and not len(allowed)):
             return [VectorHits(np.zeros(0, np.int64), np.zeros(0, np.float32)) for _ in queries]
         selector = None
-        if len(self._current.deleted):
+        if allowed is not None:
+            selector = faiss.IDSelectorBatch(allowed)
+        elif len(self._current.deleted):
             selector = faiss.IDSelectorNot(faiss.IDSelectorBatch(self._current.deleted))
         all_ids, all_scores = [], []
         threads = faiss.omp_get_max_threads()

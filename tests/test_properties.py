@@ -135,7 +135,7 @@ def test_a_folder_of_bad_files_indexes_the_good_one_and_says_why_it_skipped_the_
     assert len(report.added) + len(report.duplicates) + len(report.skipped) == len(bad) + 1
     assert all(skipped.reason for skipped in report.skipped)
     assert "good.txt" not in {skipped.source.rsplit("/", 1)[-1] for skipped in report.skipped}
-    sources = {row[1] for row in IndexReader(index).snapshot.store.list_articles(0, 100)}
+    sources = {row[1] for row in IndexReader(index).snapshot.list_articles(0, 100)}
     assert any(source.endswith("good.txt") for source in sources)
 
 

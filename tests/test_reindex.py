@@ -12,12 +12,11 @@ import threading
 import time
 from pathlib import Path
 
-import faiss
 import numpy as np
 import pytest
 
 from conftest import ROOT
-from newsqa.index import DocumentStore, IndexBuilder, IndexLocked, IndexReader, Manifest, writer_lock
+from newsqa.index import DocumentReader, IndexBuilder, IndexLocked, IndexReader, Manifest, writer_lock
 from newsqa.index import builder as builder_module
 from newsqa.retrieval import QuestionAnswerer
 from newsqa.retrieval.hybrid import HybridRetriever
@@ -62,22 +61,16 @@ def ask(index_dir: Path, encoder, question: str):
 
 def assert_consistent(index_dir: Path) -> tuple[int, int]:
     """Each article once, each chunk once, and the live FAISS ids are exactly the stored chunks."""
-    reader = IndexReader(index_dir)
-    snapshot = reader.snapshot
-    db = snapshot.store.db
-    chunk_ids = {row[0] for row in db.execute("SELECT id FROM chunks")}
+    storage = IndexReader(index_dir).snapshot.storage
+    db = storage.documents.db
+    chunk_ids = storage.documents.chunk_ids()
     assert db.execute("SELECT count(*) FROM chunk_text").fetchone()[0] == len(chunk_ids)
     assert db.execute("SELECT count(*) FROM (SELECT article_id, ordinal FROM chunks "
                       "GROUP BY article_id, ordinal HAVING count(*) > 1)").fetchone()[0] == 0
-    vectors = snapshot.vectors
-    live: list[int] = []
-    for name in vectors._current.segments:
-        live.extend(faiss.vector_to_array(vectors._segment(name).id_map).tolist())
-    live_set = set(live) - set(vectors._current.deleted.tolist())
+    live = storage.vectors.live_ids().tolist()
     assert len(live) == len(set(live)), "a chunk id is in two segments"
-    assert live_set == chunk_ids
-    articles = db.execute("SELECT count(*) FROM articles").fetchone()[0]
-    return articles, len(chunk_ids)
+    assert set(live) == chunk_ids
+    return storage.stats().articles, len(chunk_ids)
 
 
 def vector_files_are_all_needed(index_dir: Path) -> None:
@@ -117,7 +110,7 @@ def test_mixed_folder_latin1_html_and_bad_files(tmp_path, articles, encoder):
     assert gazette.url == "https://gazette.example/news/bridge-reopens"
     assert gazette.source.endswith("gazette.html")
 
-    store = DocumentStore(index_dir / "store.sqlite", readonly=True)
+    store = DocumentReader(index_dir / "store.sqlite")
     texts = " ".join(row[0] for row in store.db.execute("SELECT text FROM chunk_text"))
     assert not any(marker in texts for marker in MARKERS)
     assert not any(store.keyword_search(marker, 5) for marker in MARKERS)
@@ -144,7 +137,7 @@ def found_by_keyword(index_dir: Path, word: str) -> list[str]:
 
 def _generation(index_dir: Path) -> int:
     try:
-        store = DocumentStore(index_dir / Manifest.load(index_dir).store, readonly=True)
+        store = DocumentReader(index_dir / Manifest.load(index_dir).store)
     except Exception:  # not created yet
         return 0
     try:

@@ -1,0 +1,175 @@
+"""The first storage backend: passages and articles in SQLite (documents + FTS5 keyword
+index, `store.py`), vectors in FAISS segment files (`vectors.py`).
+
+The SQLite commit is the single switch between generations: it records the name of the
+vector generation written (complete and fsynced) just before it, so a reader never sees
+documents without their vectors or the other way round.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .articles import Article
+from .errors import IndexCorrupt
+from .manifest import Manifest
+from .store import DocumentReader, DocumentWriter, NewChunk, SourceRecord, StoredChunk, StoreStats
+from .vectors import FaissVectorStore, VectorHits, generation_number
+from .window import PublishedWindow
+
+
+class FaissSqliteStorage:
+    """One committed generation, read-only (an `IndexStorage`)."""
+
+    def __init__(self, documents: DocumentReader, vectors: FaissVectorStore, generation: int) -> None:
+        self.documents = documents
+        self.vectors = vectors
+        self._generation = generation
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def _allowed(self, window: PublishedWindow | None) -> np.ndarray | None:
+        if window is None or window.is_open:
+            return None
+        return self.documents.chunk_ids_published(window.since, window.until)
+
+    def vector_search(self, vectors: np.ndarray, k: int,
+                      window: PublishedWindow | None = None) -> list[VectorHits]:
+        return self.vectors.search(vectors, k, self._allowed(window))
+
+    def keyword_search(self, query: str, k: int,
+                       window: PublishedWindow | None = None) -> list[tuple[int, float]]:
+        if window is None or window.is_open:
+            return self.documents.keyword_search(query, k)
+        return self.documents.keyword_search(query, k, window.since, window.until)
+
+    def chunks(self, chunk_ids: Sequence[int]) -> dict[int, StoredChunk]:
+        return self.documents.chunks(chunk_ids)
+
+    def term_chunk_counts(self, stems: Sequence[str]) -> tuple[int, dict[str, int]]:
+        return self.documents.term_chunk_counts(stems)
+
+    def list_articles(self, offset: int = 0, limit: int = 20) -> list[tuple[str, str, str | None]]:
+        return self.documents.list_articles(offset, limit)
+
+    def stats(self) -> StoreStats:
+        return self.documents.stats()
+
+    def latest_generation(self) -> int:
+        return self.documents.state()[0]
+
+    def shares_files_with(self, other: object) -> bool:
+        return isinstance(other, FaissSqliteStorage) and other.documents is self.documents
+
+    def close(self) -> None:
+        self.documents.close()
+
+
+class FaissSqliteWriter:
+    """The builder's read-write access (an `IndexStorageWriter`)."""
+
+    def __init__(self, directory: Path, manifest: Manifest) -> None:
+        self.directory = Path(directory)
+        self.manifest = manifest
+        self.documents = DocumentWriter(self.directory / manifest.store)
+        try:
+            self.vectors = FaissVectorStore(self.directory / manifest.vectors, manifest.dimension)
+            self.vectors.open(self.documents.vector_generation, load=False)
+        except BaseException:
+            self.documents.close()
+            raise
+
+    @property
+    def generation(self) -> int:
+        return self.documents.generation
+
+    @property
+    def vector_index(self) -> str:
+        return self.vectors.index_type
+
+    def sources(self) -> dict[str, SourceRecord]:
+        return self.documents.sources()
+
+    def article_ids_by_hash(self, hashes: Iterable[str]) -> dict[str, int]:
+        return self.documents.article_ids_by_hash(hashes)
+
+    def reserve_chunk_ids(self, count: int) -> int:
+        return self.documents.reserve_chunk_ids(count)
+
+    def begin(self) -> None:
+        self.documents.begin()
+
+    def add_article(self, article: Article) -> int:
+        return self.documents.insert_article(article.content_hash, article.title, article.text,
+                                             article.published, article.author, article.url)
+
+    def add_chunks(self, article_id: int, text: str, first_id: int, chunks: Sequence[NewChunk]) -> None:
+        self.documents.insert_chunks(article_id, text, first_id, chunks)
+        if chunks:
+            self.vectors.add(np.arange(first_id, first_id + len(chunks), dtype=np.int64),
+                             np.vstack([c.vector for c in chunks]))
+
+    def upsert_source(self, key: str, source: str, article_id: int, fingerprint: str) -> None:
+        self.documents.upsert_source(key, source, article_id, fingerprint)
+
+    def delete_source(self, key: str) -> None:
+        self.documents.delete_source(key)
+
+    def delete_orphans(self) -> int:
+        dropped = self.documents.delete_orphan_articles()
+        self.vectors.delete(dropped)
+        return len(dropped)
+
+    def commit(self) -> int:
+        # Vectors first, complete on disk; then the one SQLite commit that names them.
+        return self.documents.commit(self.vectors.commit())
+
+    def rollback(self) -> None:
+        self.documents.rollback()
+
+    def prune(self, keep_generations: int) -> None:
+        committed = self.documents.vector_generation
+        # Generations written after the last commit were never seen: a killed run's.
+        kept = [g for g in self.vectors.generations()
+                if committed and generation_number(g) <= generation_number(committed)]
+        if (self.directory / self.manifest.vectors).is_dir():  # absent while no article had text
+            self.vectors.prune(kept[-keep_generations:])
+
+    def close(self) -> None:
+        self.documents.close()
+
+
+class FaissSqliteBackend:
+    """Opens FAISS + SQLite storage (a `StorageBackend`)."""
+
+    name = "faiss-sqlite"
+
+    def open_reader(self, directory: Path, manifest: Manifest,
+                    previous: FaissSqliteStorage | None = None) -> FaissSqliteStorage:
+        if previous is not None:
+            # Same files: share the connection (it sees every commit) and the loaded segments.
+            documents, vectors = previous.documents, previous.vectors.fork()
+        else:
+            documents = DocumentReader(Path(directory) / manifest.store)
+            vectors = FaissVectorStore(Path(directory) / manifest.vectors, manifest.dimension)
+        try:
+            generation, vector_generation = documents.state()
+            vectors.open(vector_generation)
+        except sqlite3.Error as error:
+            if previous is None:
+                documents.close()
+            raise IndexCorrupt(f"document store {documents.path} is unreadable: {error}") from error
+        except Exception:
+            if previous is None:
+                documents.close()
+            raise
+        return FaissSqliteStorage(documents, vectors, generation)
+
+    def open_writer(self, directory: Path, manifest: Manifest) -> FaissSqliteWriter:
+        return FaissSqliteWriter(directory, manifest)
