@@ -1,7 +1,7 @@
 """Retrieval layer: answer a question from an index with verbatim quotes. No user I/O."""
 
 from .answerer import MIN_RELEVANCE, QueryEncoder, QuestionAnswerer, clean_question
-from .answers import Answer, AnswerSet
+from .answers import Answer, AnswerSet, quote_context
 from .errors import EmptyQuestion, RetrievalError
 from .hybrid import HybridRetriever, RetrievedPassage, rrf_fuse
 from .quotes import Quote, QuotePicker
@@ -9,5 +9,5 @@ from .quotes import Quote, QuotePicker
 __all__ = [
     "MIN_RELEVANCE", "Answer", "AnswerSet", "EmptyQuestion", "HybridRetriever", "QueryEncoder",
     "Quote", "QuotePicker", "QuestionAnswerer", "RetrievalError", "RetrievedPassage",
-    "clean_question", "rrf_fuse",
+    "clean_question", "quote_context", "rrf_fuse",
 ]

@@ -11,7 +11,7 @@ import numpy as np
 
 from newsqa.index import IndexReader, IndexSnapshot
 
-from .answers import Answer, AnswerSet
+from .answers import Answer, AnswerSet, quote_context
 from .errors import EmptyQuestion
 from .hybrid import HybridRetriever
 from .quotes import QuestionTerms, Quote, QuotePicker
@@ -132,10 +132,12 @@ class QuestionAnswerer:
                 continue
             seen.add(key)
             chunk = quote.passage.chunk
+            context_start, context_end = quote_context(chunk.sentences, quote.start, quote.end)
             answers.append(Answer(
                 quote=quote.text, passage=chunk.text, score=round(quote.score, 4), title=chunk.title,
                 source=chunk.source, published=chunk.published, url=chunk.url,
-                quote_start=quote.start, quote_end=quote.end, chunk_id=chunk.chunk_id,
+                quote_start=quote.start, quote_end=quote.end, chunk_id=chunk.chunk_id, passage_start=chunk.start,
+                context_start=context_start, context_end=context_end,
             ))
             if len(answers) == k:
                 break

@@ -62,9 +62,32 @@ def test_split_prefers_paragraph_and_sentence_ends():
 
 
 def _answer(**fields) -> Answer:
+    """An answer whose quote is the passage's, with the offsets the answerer gives: the
+    sentence before and after the quote (up to the paragraph's end) as its context."""
     base = dict(quote="The key sentence.", passage="Before it. The key sentence. After it.\n\nNext paragraph.",
                 score=0.9, title="A title", source="/data/articles/story.txt")
-    return Answer(**{**base, **fields})
+    answer = {**base, **fields}
+    at = answer["passage"].find(answer["quote"])
+    if at < 0:  # a quote from elsewhere: no offsets, as from an older version
+        return Answer(**answer)
+    end = at + len(answer["quote"])
+    paragraph_end = answer["passage"].find("\n", end)
+    previous_end = answer["passage"].rfind(". ", 0, max(0, at - 2))
+    layout = dict(passage_start=100, quote_start=100 + at, quote_end=100 + end,
+                  context_start=100 + (previous_end + 2 if previous_end >= 0 else 0),
+                  context_end=100 + (paragraph_end if paragraph_end >= 0 else len(answer["passage"])))
+    return Answer(**{**layout, **answer})
+
+
+def test_an_answer_without_offsets_shows_the_quote_alone_and_the_passage_unmarked():
+    old = Answer(quote="The key sentence.", passage="Before it. The key sentence. After it.", score=0.9,
+                 title="A title", source="story.txt")
+    shown, entities = parse_html(answer_card(old, 1, 1).html())
+    quote = next(e for e in entities if e["type"] == "blockquote")
+    assert shown[quote["offset"]:quote["offset"] + quote["length"]] == "The key sentence."
+    context, entities = parse_html(context_view(old)[0].html())
+    assert "Before it. The key sentence. After it." in context
+    assert [e for e in entities if e["type"] == "bold"][1:] == []  # only the title is bold
 
 
 def test_answer_card_bolds_the_quote_between_its_neighbours():

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from fake_telegram import FakeTelegram, parse_html, utf16_len
 from newsqa.bot.telegram.formatting import ELLIPSIS, MAX_MESSAGE_UNITS, answer_card, context_view
 from newsqa.index import ArticleError, ArticleReader, Chunker, IndexBuilder, IndexReader
-from newsqa.retrieval import Answer, EmptyQuestion
+from newsqa.retrieval import Answer, EmptyQuestion, quote_context
 from test_bot import EXAMPLE, bot_settings, running_bot  # noqa: F401  (bot_settings is a fixture)
 
 _settings = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -101,8 +101,10 @@ def test_any_article_text_makes_a_valid_reply_whose_quote_matches_the_article(tm
         passage = article.text[chunk.start:chunk.end]
         for sentence in chunk.sentences:
             quote = article.text[sentence.start:sentence.end]
+            before, after = quote_context(chunk.sentences, sentence.start, sentence.end)
             answer = Answer(quote=quote, passage=passage, score=0.5, title=article.title, source=url or str(path),
-                            url=url, quote_start=sentence.start, quote_end=sentence.end)
+                            url=url, quote_start=sentence.start, quote_end=sentence.end, passage_start=chunk.start,
+                            context_start=before, context_end=after)
             shown, entities = parse_html(answer_card(answer, 1, 3).html())  # Telegram's parser, strictly
             assert utf16_len(shown) <= MAX_MESSAGE_UNITS
             bold = next(e for e in entities if e["type"] == "bold")

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import PurePath
 
-from newsqa.index import SentenceSplitter
 from newsqa.retrieval import Answer
 
 # Telegram's limit for one message, counted in UTF-16 code units of the text as shown.
@@ -22,7 +21,6 @@ MAX_MESSAGE_UNITS = 4096
 MAX_NEIGHBOUR_CHARS = 240
 MAX_TITLE_CHARS = 200
 ELLIPSIS = "…"
-_SPLITTER = SentenceSplitter()
 _BREAKS = ("\n\n", "\n", ". ", "! ", "? ", "; ", ", ", " ")
 
 
@@ -176,20 +174,29 @@ def _shorten(text: str, limit: int, *, keep_end: bool = False) -> str:
     return text[:_clean_cut(text, limit)].rstrip() + ELLIPSIS
 
 
+def _layout(answer: Answer) -> tuple[int, int, int, int] | None:
+    """Passage offsets of the context start, the quote and the context end, from the offsets
+    the answer carries; None when it carries none (answers saved by an older version) or
+    they do not fit its passage."""
+    if answer.passage_start is None or answer.context_start is None or answer.context_end is None:
+        return None
+    at = answer.quote_start - answer.passage_start
+    layout = (answer.context_start - answer.passage_start, at, at + len(answer.quote),
+              answer.context_end - answer.passage_start)
+    if not 0 <= layout[0] <= layout[1] <= layout[2] <= layout[3] <= len(answer.passage) \
+            or answer.passage[layout[1]:layout[2]] != answer.quote:
+        return None
+    return layout
+
+
 def _neighbours(answer: Answer) -> tuple[str, str]:
     """The sentence before and after the quote in its passage, same paragraph only."""
-    at = answer.passage.find(answer.quote)
-    if at < 0:
+    layout = _layout(answer)
+    if layout is None:
         return "", ""
-    before = answer.passage[:at]
-    before = before[before.rfind("\n") + 1:]
-    after = answer.passage[at + len(answer.quote):].split("\n", 1)[0]
-    previous = _SPLITTER.split(before)
-    following = _SPLITTER.split(after)
-    before_text = before[previous[-1].start:previous[-1].end] if previous else ""
-    after_text = after[following[0].start:following[0].end] if following else ""
-    return (_shorten(before_text, MAX_NEIGHBOUR_CHARS, keep_end=True),
-            _shorten(after_text, MAX_NEIGHBOUR_CHARS))
+    before, start, end, after = layout
+    return (_shorten(answer.passage[before:start], MAX_NEIGHBOUR_CHARS, keep_end=True),
+            _shorten(answer.passage[end:after], MAX_NEIGHBOUR_CHARS))
 
 
 def _byline(answer: Answer) -> list[Span]:
@@ -219,12 +226,13 @@ def answer_card(answer: Answer, number: int, total: int) -> RichText:
 
 def context_view(answer: Answer) -> list[RichText]:
     """The whole passage around a quote, the quote in bold; split when long."""
-    at = answer.passage.find(answer.quote)
-    if at < 0:
+    layout = _layout(answer)
+    if layout is None:
         body = [Span(answer.passage, quoted=True)]
     else:
-        body = [Span(answer.passage[:at], quoted=True), Span(answer.quote, bold=True, quoted=True),
-                Span(answer.passage[at + len(answer.quote):], quoted=True)]
+        _, start, end, _ = layout
+        body = [Span(answer.passage[:start], quoted=True), Span(answer.quote, bold=True, quoted=True),
+                Span(answer.passage[end:], quoted=True)]
     head = [Span("Context from ", italic=True),
             Span(_shorten(answer.title or "Untitled", MAX_TITLE_CHARS), bold=True, link=answer_link(answer))]
     if answer.published:
