@@ -3,7 +3,8 @@
 Keyword search (FTS5 in the document store) and the quote picker's word overlap
 (retrieval/quotes.py) must cut, fold and stem words the same way, or a question word found
 by one is missed by the other. tests/test_text.py checks these rules against what FTS5's
-tokenizer itself stores.
+tokenizer itself stores. They agree on Latin-script text; known gaps elsewhere: FTS5 keeps
+Greek accents and writes a final sigma as σ, and porter-stems words holding "ß" differently.
 """
 
 from __future__ import annotations
@@ -38,18 +39,19 @@ _local = threading.local()
 def keyword_terms(text: str) -> list[str]:
     """Distinct lower-case content words of `text`, in order."""
     seen: dict[str, None] = {}
-    for term in WORD.findall(text.casefold()):
+    for term in WORD.findall(text.lower()):
         if term not in STOPWORDS and term not in seen:
             seen[term] = None
     return list(seen)
 
 
 def fold(word: str) -> str:
-    """Lower case without diacritics, like FTS5's `unicode61 remove_diacritics 2`."""
-    word = word.casefold()
+    """Lower case without diacritics, like FTS5's `unicode61 remove_diacritics 2`: letters are
+    lowered, not case-folded ("ß" stays), and only combining marks go ("ĳ" stays)."""
+    word = word.lower()
     if word.isascii():
         return word
-    return "".join(ch for ch in unicodedata.normalize("NFKD", word) if not unicodedata.combining(ch))
+    return "".join(ch for ch in unicodedata.normalize("NFD", word) if not unicodedata.combining(ch))
 
 
 def _stemmer() -> Stemmer.Stemmer:
@@ -61,6 +63,13 @@ def _stemmer() -> Stemmer.Stemmer:
     return stemmer
 
 
+# FTS5's porter tokenizer leaves tokens shorter than 3 or longer than 64 bytes as they are.
+_STEM_BYTES = (3, 64)
+
+
 def stem_words(words: Sequence[str]) -> list[str]:
-    """Porter stems of `words`, folded as the keyword index folds them."""
-    return _stemmer().stemWords([fold(w) for w in words])
+    """Porter stems of `words`, folded and stemmed as the keyword index does it."""
+    folded = [fold(w) for w in words]
+    stems = _stemmer().stemWords(folded)
+    low, high = _STEM_BYTES
+    return [stem if low <= len(word.encode()) <= high else word for word, stem in zip(folded, stems)]

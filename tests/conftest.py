@@ -1,14 +1,20 @@
-"""Shared fixtures: the real bundled model, a seed index built once, isolated CLI settings."""
+"""Shared fixtures: the real bundled model, a seed index built once, isolated CLI and bot
+settings. Shared helpers (no fixtures) are in helpers.py."""
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from hypothesis import settings as hypothesis_settings
+from pydantic import SecretStr
 
+from fake_telegram import TOKEN, FakeTelegram
+from helpers import SEEDS, SETTING_NAMES
+from newsqa.bot.settings import Settings
 from newsqa.index import IndexBuilder, IndexReader, load_encoder
 from newsqa.retrieval import QuestionAnswerer
 
@@ -17,15 +23,6 @@ from newsqa.retrieval import QuestionAnswerer
 hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 hypothesis_settings.register_profile("explore", deadline=None, max_examples=500)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
-
-ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "seeds"
-SEED_FILE = next(SEEDS.glob("*.txt"))
-SETTING_NAMES = ("NEWSQA_ARTICLES_DIR", "NEWSQA_INDEX_DIR", "NEWSQA_EMBEDDING_MODEL",
-                 "NEWSQA_MAX_ARTICLE_BYTES", "TELEGRAM_BOT_TOKEN", "NEWSQA_ALLOWED_USERS",
-                 "NEWSQA_ADMIN_USERS", "TELEGRAM_BASE_URL", "NEWSQA_QUESTIONS_PER_MINUTE",
-                 "NEWSQA_BOT_STATE_FILE", "TELEGRAM_WEBHOOK_URL", "TELEGRAM_WEBHOOK_LISTEN",
-                 "TELEGRAM_WEBHOOK_PORT", "TELEGRAM_WEBHOOK_SECRET", "NEWSQA_FETCH_ALLOW_PRIVATE")
 
 
 @pytest.fixture(scope="session")
@@ -67,3 +64,20 @@ def cli_env(tmp_path, monkeypatch, articles) -> dict[str, Path]:
     monkeypatch.setenv("NEWSQA_ARTICLES_DIR", str(articles))
     monkeypatch.setenv("NEWSQA_INDEX_DIR", str(index_dir))
     return {"articles": articles, "index": index_dir}
+
+
+@pytest.fixture()
+def bot_settings(tmp_path, monkeypatch, seed_index, articles) -> Callable[..., Settings]:
+    """Settings for a bot on a private copy of the seed index, talking to a given fake server."""
+    for name in SETTING_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    index = tmp_path / "index"
+    shutil.copytree(seed_index, index)
+
+    def make(server: FakeTelegram, **overrides: object) -> Settings:
+        return Settings(articles_dir=articles, index_dir=index, telegram_bot_token=SecretStr(TOKEN),
+                        telegram_base_url=server.base_url, bot_state_file=tmp_path / "bot-state.sqlite",
+                        **overrides)
+
+    return make

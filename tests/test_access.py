@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from fake_telegram import FakeTelegram
-from test_bot import EXAMPLE, bot_settings, running_bot  # noqa: F401  (bot_settings is a fixture)
+from helpers import EXAMPLE, running_bot
 
 STRANGER, MEMBER, ADMIN = 499, 401, 402
 REFUSED = "only answers its approved users"

@@ -4,24 +4,19 @@
 from __future__ import annotations
 
 import json
-import os
-import queue
 import signal
 import subprocess
 import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from conftest import ROOT
+from helpers import ROOT, STORY, Lines, html_page, spawn
 from newsqa.bot.cli import cli
 from newsqa.index import IndexBuilder, IndexReader
-from test_formats import html_page
-from test_reindex import STORY
 
 PLAIN_STORY = "Ferry service resumes on the northern route\n\n" \
               "The ferry between Skarn and Lowe resumed on Friday, captained by Harriet Quayle.\n"
@@ -151,33 +146,9 @@ def test_add_copies_files_and_reports_each_failure(cli_env, tmp_path):
     assert (cli_env["articles"] / "bridge.txt").read_text() == STORY
 
 
-class Lines:
-    """Lines from a process's stream, read by a thread so a test can wait with a timeout."""
-
-    def __init__(self, stream) -> None:
-        self._queue: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._pump, args=(stream,), daemon=True).start()
-
-    def _pump(self, stream) -> None:
-        for line in stream:
-            self._queue.put(line.rstrip("\n"))
-
-    def until(self, predicate, timeout: float = 180) -> list[str]:
-        seen, deadline = [], time.monotonic() + timeout
-        while True:
-            seen.append(self._queue.get(timeout=max(deadline - time.monotonic(), 0.01)))
-            if predicate(seen[-1]):
-                return seen
-
-
-def _spawn(*args: str, stdin=subprocess.DEVNULL) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "newsqa.bot", *args], cwd=ROOT, env=dict(os.environ),
-                            stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
-
-
 def test_running_chat_answers_from_an_article_indexed_after_it_started(cli_env, encoder):
     IndexBuilder(cli_env["index"], encoder).update(cli_env["articles"])
-    chat = _spawn("chat", "-k", "1", stdin=subprocess.PIPE)
+    chat = spawn("chat", "-k", "1", stdin=subprocess.PIPE)
     out = Lines(chat.stdout)
     try:
         chat.stdin.write("Who cut the ribbon at the Harbour Bridge?\n")
@@ -197,7 +168,7 @@ def test_running_chat_answers_from_an_article_indexed_after_it_started(cli_env, 
 
 
 def test_watch_reindexes_when_an_article_arrives(cli_env):
-    watcher = _spawn("watch", "--debounce", "0.2")
+    watcher = spawn("watch", "--debounce", "0.2")
     err, out = Lines(watcher.stderr), Lines(watcher.stdout)
     try:
         assert "1 added" in out.until(lambda line: line.startswith("Indexed"))[-1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import SEED_FILE
+from helpers import SEED_FILE
 from newsqa.index import StoredChunk, StoredSentence
 from newsqa.retrieval import EmptyQuestion, rrf_fuse
 from newsqa.retrieval.hybrid import RetrievedPassage

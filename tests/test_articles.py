@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import SEED_FILE
+from helpers import SEED_FILE
 from newsqa.index import ArticleCleaner, ArticleError, ArticleReader, decode_text
 
 

@@ -6,8 +6,8 @@ import json
 
 import numpy as np
 import pytest
-from conftest import SEED_FILE, SEEDS
 
+from helpers import SEED_FILE, SEEDS
 from newsqa.index import (
     FaissVectorStore,
     IndexBuilder,

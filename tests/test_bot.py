@@ -6,78 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import shutil
 import socket
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 
-import pytest
 from aiohttp import ClientSession
-from pydantic import SecretStr
 
-from fake_telegram import TOKEN, FakeTelegram, SentMessage, utf16_len
-from newsqa.bot.app import NewsqaApp
-from newsqa.bot.settings import Settings
-from newsqa.bot.telegram import COMMANDS, EXPIRED, NewsqaBot, WebhookConfig
-
-from conftest import SETTING_NAMES
-
-EXAMPLE = "who led the Chinese delegation?"
-# Seed questions and a word their best answer quotes.
-SEED_QUESTIONS = {EXAMPLE: "Li Hongzhong", "when is Victory Day?": "Victory Day",
-                  "who leads the Russian military delegation?": "Shoigu"}
-ACME = """Acme <Widgets> & Sons plans "big" hiring in Lyon
-
-Acme <Widgets> & Sons reported on Monday that third-quarter profit doubled as orders for its gizmos rose.
-
-Chief executive Ada Quill said Acme <Widgets> & Sons would hire 300 engineers in Lyon next year because \
-demand > supply, and her memo marked the plan <b>urgent</b> &amp; final.
-
-The company, founded in 1921, makes industrial gizmos and employs 4,000 people across France.
-"""
-ACME_QUOTE = ("Chief executive Ada Quill said Acme <Widgets> & Sons would hire 300 engineers in Lyon next year "
-              "because demand > supply, and her memo marked the plan <b>urgent</b> &amp; final.")
-ACME_TITLE = 'Acme <Widgets> & Sons plans "big" hiring in Lyon'
-
-
-@pytest.fixture()
-def bot_settings(tmp_path, monkeypatch, seed_index, articles) -> Callable[..., Settings]:
-    """Settings for a bot on a private copy of the seed index, talking to a given fake server."""
-    for name in SETTING_NAMES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)
-    index = tmp_path / "index"
-    shutil.copytree(seed_index, index)
-
-    def make(server: FakeTelegram, **overrides: object) -> Settings:
-        return Settings(articles_dir=articles, index_dir=index, telegram_bot_token=SecretStr(TOKEN),
-                        telegram_base_url=server.base_url, bot_state_file=tmp_path / "bot-state.sqlite",
-                        **overrides)
-
-    return make
-
-
-@asynccontextmanager
-async def running_bot(settings: Settings, encoder, webhook: WebhookConfig | None = None,
-                      **options: object) -> AsyncIterator[NewsqaBot]:
-    bot = NewsqaBot(settings, NewsqaApp(settings, encoder), **options)
-    polling = {} if webhook else {"timeout": 5}
-    async with bot.serving(bot.build(), webhook, **polling):
-        yield bot
-
-
-async def reply_to(server: FakeTelegram, message: dict) -> SentMessage:
-    """The bot's reply quoting `message` (the bot quotes in groups)."""
-    chat_id = message["chat"]["id"]
-    return await server.wait_for(lambda: next(
-        (m for m in server.messages_in(chat_id) if m.reply_to == message["message_id"]), None))
-
-
-async def ask(server: FakeTelegram, user: dict, text: str) -> SentMessage:
-    """Ask in a private chat and wait for the bot's next message there."""
-    count = len(server.messages_in(user["id"]))
-    server.say(user, text)
-    return await server.reply(user["id"], count)
+from fake_telegram import FakeTelegram, utf16_len
+from helpers import ACME, ACME_QUOTE, ACME_TITLE, EXAMPLE, SEED_QUESTIONS, ask, reply_to, running_bot
+from newsqa.bot.telegram import COMMANDS, EXPIRED, WebhookConfig
 
 
 def test_private_question_gets_the_quote_in_bold_with_buttons(bot_settings, encoder):

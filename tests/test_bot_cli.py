@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import SETTING_NAMES
+from helpers import SETTING_NAMES
 from fake_telegram import TOKEN, FakeTelegram
 from newsqa.bot.cli import cli
 

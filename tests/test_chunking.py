@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import SEED_FILE
+from helpers import SEED_FILE
 from newsqa.index import ArticleReader, Chunker, ChunkingSettings, SentenceSplitter
 
 

@@ -9,7 +9,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from conftest import ROOT, SEED_FILE
+from helpers import ROOT, SEED_FILE
 from newsqa.bot.cli import cli
 
 EXAMPLE = "who led the Chinese delegation?"

@@ -20,9 +20,7 @@ from click.testing import CliRunner
 from fake_telegram import FakeTelegram
 from newsqa.bot.cli import cli
 from newsqa.index.builder import BATCH_ARTICLES
-from test_add_watch import Lines, _spawn
-from test_reindex import assert_consistent, vector_files_are_all_needed, write_articles
-from test_bot import EXAMPLE, ask, bot_settings, running_bot  # noqa: F401  (bot_settings is a fixture)
+from helpers import EXAMPLE, Lines, ask, assert_consistent, running_bot, spawn, vector_files_are_all_needed, write_articles
 
 LOGGER = "newsqa.bot.telegram"
 # Short backoff so the tests stay cheap; the shipped one is SEND_BACKOFF_SECONDS.
@@ -170,7 +168,7 @@ def test_watch_rides_out_a_full_disk(cli_env, monkeypatch, small_disk):
     monkeypatch.setenv("NEWSQA_INDEX_DIR", str(index))
     articles = cli_env["articles"]
     write_articles(articles, 3)
-    watcher = _spawn("watch", "--debounce", "0.2")
+    watcher = spawn("watch", "--debounce", "0.2")
     err, out = Lines(watcher.stderr), Lines(watcher.stdout)
     try:
         assert "4 added" in out.until(lambda line: line.startswith("Indexed"))[-1]

@@ -4,35 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from helpers import MARKERS, html_page
 from newsqa.index import ArticleError, ArticleInbox, ArticleOrigin, ArticleReader, FetchedPage, decode_text
 from newsqa.index.articles import split_front_matter
 from newsqa.index.inbox import safe_stem, url_stem
-
-PAGE = """<!DOCTYPE html>
-<html><head><meta charset="{charset}">
-<title>Harbour bridge reopens | Port Elms Gazette</title>
-<link rel="canonical" href="https://gazette.example/news/bridge-reopens">
-<meta name="author" content="Ana Müller">
-<meta property="article:published_time" content="2024-03-04T09:00:00Z">
-<style>.menu {{ color: red }} /* STYLEMARKER */</style>
-<script>var tracking = "SCRIPTMARKER";</script>
-</head><body>
-<nav><ul><li><a href="/">Home</a></li><li><a href="/world">World NAVMARKER</a></li></ul></nav>
-<article><h1>Harbour bridge reopens after repairs</h1>
-<p>The Harbour Bridge in Port Elms reopened on Monday after eight months of repairs costing 40 million dollars.</p>
-<p>Mayor Ingrid Vasquez cut the ribbon at the ceremony, attended by residents of the café district.</p>
-<p>Engineers said the new deck would last for at least fifty years, according to the city council.</p>
-</article>
-<aside><p>Most read: ASIDEMARKER celebrity gossip of the week</p></aside>
-<footer><p>Copyright 2024 Port Elms Gazette FOOTERMARKER. All rights reserved.</p></footer>
-</body></html>
-"""
-MARKERS = ("STYLEMARKER", "SCRIPTMARKER", "NAVMARKER", "ASIDEMARKER", "FOOTERMARKER", "Copyright", "Home")
-
-
-def html_page(charset: str = "utf-8") -> bytes:
-    return PAGE.format(charset=charset).encode("utf-8" if charset == "utf-8" else "cp1252")
-
 
 @pytest.mark.parametrize("charset", ["utf-8", "windows-1252", "ISO-8859-1"])
 def test_html_page_keeps_the_article_and_its_metadata_only(tmp_path, charset):

@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from conftest import SEEDS
+from helpers import SEEDS
 
 # Heavy imports a command must not pay for unless it uses them.
 MODEL_RUNTIMES = ("torch", "sentence_transformers", "transformers", "onnxruntime", "telegram")

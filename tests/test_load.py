@@ -10,7 +10,7 @@ from fake_telegram import FakeTelegram
 from newsqa.bot.telegram.batching import QuestionRateLimit
 from newsqa.bot.telegram.state import PRUNE_EVERY, QuestionStore
 from newsqa.retrieval import Answer, AnswerSet
-from test_bot import SEED_QUESTIONS, bot_settings, running_bot  # noqa: F401  (bot_settings is a fixture)
+from helpers import SEED_QUESTIONS, running_bot
 
 USERS, QUESTIONS_EACH = 10, 5
 

@@ -14,7 +14,7 @@ from fake_telegram import FakeTelegram, parse_html, utf16_len
 from newsqa.bot.telegram.formatting import ELLIPSIS, MAX_MESSAGE_UNITS, answer_card, context_view
 from newsqa.index import ArticleError, ArticleReader, Chunker, IndexBuilder, IndexReader
 from newsqa.retrieval import Answer, EmptyQuestion, quote_context
-from test_bot import EXAMPLE, bot_settings, running_bot  # noqa: F401  (bot_settings is a fixture)
+from helpers import EXAMPLE, running_bot
 
 _settings = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -12,76 +12,26 @@ import threading
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from conftest import ROOT
+from helpers import (
+    LATIN1_STORY,
+    MARKERS,
+    ROOT,
+    STORY,
+    assert_consistent,
+    generated_article,
+    html_page,
+    vector_files_are_all_needed,
+    write_articles,
+)
 from newsqa.index import DocumentReader, IndexBuilder, IndexLocked, IndexReader, Manifest, writer_lock
 from newsqa.index import builder as builder_module
 from newsqa.retrieval import QuestionAnswerer
 from newsqa.retrieval.hybrid import HybridRetriever
-from test_formats import MARKERS, html_page
-
-STORY = """Harbour bridge reopens after repairs
-
-The Harbour Bridge in Port Elms reopened on Monday after eight months of repairs costing 40 million dollars.
-
-Mayor Ingrid Vasquez cut the ribbon at the ceremony, which was attended by several hundred residents.
-"""
-LATIN1_STORY = """Café owners protest new terrace rules in Zürich
-
-The association of café owners in Zürich said on Tuesday that the new terrace rules would cost its members dearly.
-
-Its president, Françoise Dupré-Müller, called the decision "a blow to the façade of the old town".
-"""
-TOWNS = ["Aldmoor", "Brackwell", "Corriston", "Dunhaven", "Elsworth", "Farrowby", "Glenmarsh", "Hollin",
-         "Ivybridge", "Jarrow", "Kestwick", "Lindale"]
-SUBJECTS = ["a new library", "the harbour wall", "a cycling lane", "the market hall", "a school roof",
-            "the river footbridge", "a bus depot", "the town museum"]
-
-
-def generated_article(n: int) -> str:
-    """A short, distinct news story; its key fact is who opened what in which town."""
-    town, subject = TOWNS[n % len(TOWNS)], SUBJECTS[n % len(SUBJECTS)]
-    return (f"{town} council story number {n}\n\n"
-            f"The council of {town} voted {n + 3} to {n % 4} on Tuesday to fund {subject}, at a cost "
-            f"of {n * 7 + 11} thousand pounds.\n\n"
-            f"Councillor Person{n} Smithson said the work would start in week {n % 50 + 1} of the year.\n")
-
-
-def write_articles(folder: Path, count: int) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for n in range(count):
-        (folder / f"story-{n:03d}.txt").write_text(generated_article(n))
-
 
 def ask(index_dir: Path, encoder, question: str):
     return QuestionAnswerer(IndexReader(index_dir), encoder).ask(question)
-
-
-def assert_consistent(index_dir: Path) -> tuple[int, int]:
-    """Each article once, each chunk once, and the live FAISS ids are exactly the stored chunks."""
-    storage = IndexReader(index_dir).snapshot.storage
-    db = storage.documents.db
-    chunk_ids = storage.documents.chunk_ids()
-    assert db.execute("SELECT count(*) FROM chunk_text").fetchone()[0] == len(chunk_ids)
-    assert db.execute("SELECT count(*) FROM (SELECT article_id, ordinal FROM chunks "
-                      "GROUP BY article_id, ordinal HAVING count(*) > 1)").fetchone()[0] == 0
-    live = storage.vectors.live_ids().tolist()
-    assert len(live) == len(set(live)), "a chunk id is in two segments"
-    assert set(live) == chunk_ids
-    return storage.stats().articles, len(chunk_ids)
-
-
-def vector_files_are_all_needed(index_dir: Path) -> None:
-    """No leftovers: every file in the vector folder belongs to a kept generation."""
-    folder = index_dir / Manifest.load(index_dir).vectors
-    needed: set[str] = set()
-    for gen in folder.glob("gen-*.json"):
-        state = json.loads(gen.read_text())
-        needed |= {gen.name, *(f"{s}.faiss" for s in state["segments"])}
-        needed |= {state["deleted"]} if state.get("deleted") else set()
-    assert {p.name for p in folder.iterdir()} == needed
 
 
 # -- formats and skips ---------------------------------------------------------------

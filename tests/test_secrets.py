@@ -12,7 +12,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from conftest import ROOT, SETTING_NAMES
+from helpers import ROOT, SETTING_NAMES
 from fake_telegram import TOKEN, FakeTelegram
 
 SECRET_PART = TOKEN.split(":", 1)[1]
