@@ -26,11 +26,11 @@ def main() -> None:
     parser.add_argument("-k", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    services = NewsqaApp(load_settings())
-    dataset = open_dataset(services, args.dataset)
-    answerer = QuestionAnswerer(dataset.reader, services.encoder)
+    app = NewsqaApp(load_settings())
+    dataset = open_dataset(app, args.dataset)
+    answerer = QuestionAnswerer(dataset.reader, app.encoder)
     questions = [q.question for q in dataset.questions[:args.questions]]
-    services.encoder.encode_queries(["warm up"])
+    app.encoder.encode_queries(["warm up"])
     for number in range(args.rounds):
         began = time.perf_counter()
         for question in questions:

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 
-from newsqa.bot.eval_cmd import dataset_index_dir
 from newsqa.bot.app import NewsqaApp
 from newsqa.bot.settings import load_settings
 from newsqa.index import IndexBuilder, IndexReader, IndexSnapshot
@@ -68,9 +67,9 @@ class Dataset:
     retriever: CachedRetriever = field(default_factory=CachedRetriever)
 
 
-def open_dataset(services: NewsqaServices, directory: Path) -> Dataset:
-    index_dir = dataset_index_dir(services, directory)
-    IndexBuilder(index_dir, services.encoder).update(directory / "articles")
+def open_dataset(app: NewsqaApp, directory: Path) -> Dataset:
+    index_dir = app.dataset_index_dir(directory)
+    IndexBuilder(index_dir, app.encoder).update(directory / "articles")
     return Dataset(directory.name, load_questions(directory), IndexReader(index_dir))
 
 
@@ -85,10 +84,10 @@ def quotes_for(dataset: Dataset, questions: Sequence[EvalQuestion], encoder: Cac
 
 def open_pair(first: Path, second: Path) -> tuple[Dataset, Dataset, CachedEncoder]:
     """Two eval sets with their (cached) indexes, and every question of both embedded once."""
-    services = NewsqaApp(load_settings())
-    datasets = open_dataset(services, first), open_dataset(services, second)
+    app = NewsqaApp(load_settings())
+    datasets = open_dataset(app, first), open_dataset(app, second)
     texts = [clean_question(q.question) for d in datasets for q in d.questions]
-    return *datasets, CachedEncoder(services.encoder, texts)
+    return *datasets, CachedEncoder(app.encoder, texts)
 
 
 def settings_grid() -> list[tuple[int, dict, list[dict]]]:

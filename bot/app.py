@@ -26,6 +26,7 @@ from newsqa.index import (
     IndexNotFound,
     IndexReader,
     IndexReport,
+    IndexSnapshot,
     SavedArticle,
     TextEncoder,
     is_url,
@@ -125,7 +126,8 @@ class NewsqaApp:
         snapshot = IndexReader(self.settings.index_dir).snapshot
         return self.snapshot_info(snapshot)
 
-    def snapshot_info(self, snapshot) -> IndexInfo:
+    def snapshot_info(self, snapshot: IndexSnapshot) -> IndexInfo:
+        """What `snapshot` holds, as `index_info` reports it."""
         stats = snapshot.stats()
         return IndexInfo(
             articles=stats.articles, sources=stats.sources, chunks=stats.chunks, generation=stats.generation,

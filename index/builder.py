@@ -22,10 +22,8 @@ from .chunking import Chunker, ChunkingSettings
 from .encoder import TextEncoder
 from .errors import (
     ArticleError,
-    ArticlesDirNotFound,
     IndexCorrupt,
     IndexLayerError,
-    IndexLocked,
     IndexNotFound,
     IndexWriteFailed,
 )
