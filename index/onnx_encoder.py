@@ -16,6 +16,7 @@ import numpy as np
 
 from .encoder import BATCH_SIZE, ForwardPass, PooledEncoder, normalise
 from .errors import ModelNotFound
+from .onnx_export import export_int8
 
 
 def onnx_supported(model_dir: Path) -> bool:
@@ -56,8 +57,6 @@ class OnnxEncoder(PooledEncoder):
             return
         import onnxruntime
         from tokenizers import Tokenizer
-
-        from .onnx_export import export_int8
 
         try:
             config = json.loads((self.model_dir / "sentence_bert_config.json").read_text())
