@@ -5,7 +5,8 @@ pages, `origin` for their URL) -> `chunking` (passages and sentences) -> `encode
 (vectors; `onnx_encoder` + `onnx_export` for the int8 runtime) -> `builder` (the plan, in
 batches, under `locking`'s lock) -> `backend` (the storage interface; `faiss_sqlite` over
 `store` and `vectors`) with `manifest` and `layout` naming the files, all written through
-`atomic`. `reader` hands out snapshots for answering; `text` holds the keyword rules;
+`atomic`. `reader` hands out snapshots for answering; `text` holds the keyword rules, `dates`
+the one date form and the window a search keeps;
 `fetch` and `inbox` bring web pages and files into the articles folder.
 """
 
@@ -13,6 +14,7 @@ from .articles import Article, ArticleCleaner, ArticleReader, decode_text
 from .backend import BACKENDS, IndexStorage, IndexStorageWriter, StorageBackend, storage_backend
 from .builder import IndexBuilder, IndexReport, SkippedArticle
 from .chunking import Chunker, ChunkingSettings, ChunkSpan, SentenceSpan, SentenceSplitter
+from .dates import PublishedWindow, iso_date
 from .embedding import DEFAULT_MODEL, SentenceTransformerEncoder, load_encoder
 from .encoder import EncodedPassages, PooledEncoder, TextEncoder
 from .errors import (
@@ -37,7 +39,6 @@ from .scanning import scan_articles
 from .store import DocumentReader, DocumentWriter, StoredChunk, StoredSentence, StoreStats
 from .text import FTS5_TOKENIZER, STOPWORDS, fold, keyword_terms, stem_words
 from .vectors import FaissVectorStore, VectorHits
-from .window import PublishedWindow
 
 __all__ = [
     "BACKENDS", "DEFAULT_MODEL", "FTS5_TOKENIZER", "STOPWORDS",
@@ -50,6 +51,6 @@ __all__ = [
     "ModelNotFound", "PooledEncoder", "PublishedWindow", "ResponseTooLarge", "SavedArticle",
     "SentenceSpan", "SentenceSplitter", "SentenceTransformerEncoder", "SkippedArticle", "StorageBackend",
     "StoreStats", "StoredChunk", "StoredSentence", "TextEncoder", "UnsupportedContent", "UnsupportedUrl",
-    "VectorHits", "decode_text", "fold", "is_url", "keyword_terms", "load_encoder", "open_snapshot",
+    "VectorHits", "decode_text", "fold", "is_url", "iso_date", "keyword_terms", "load_encoder", "open_snapshot",
     "scan_articles", "stem_words", "storage_backend", "writer_lock",
 ]

@@ -16,12 +16,12 @@ from typing import Protocol
 import numpy as np
 
 from .articles import Article
+from .dates import PublishedWindow
 from .errors import IndexCorrupt
 from .faiss_sqlite import FaissSqliteBackend
 from .manifest import Manifest
 from .store import NewChunk, SourceRecord, StoredChunk, StoreStats
 from .vectors import VectorHits
-from .window import PublishedWindow
 
 
 class IndexStorage(Protocol):

@@ -8,6 +8,7 @@ documents without their vectors or the other way round.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -15,11 +16,18 @@ from pathlib import Path
 import numpy as np
 
 from .articles import Article
+from .dates import PublishedWindow
 from .errors import IndexCorrupt
 from .manifest import Manifest
 from .store import DocumentReader, DocumentWriter, NewChunk, SourceRecord, StoredChunk, StoreStats
 from .vectors import FaissVectorStore, VectorHits, generation_number
-from .window import PublishedWindow
+
+
+@functools.lru_cache(maxsize=16)
+def _window_ids(documents: DocumentReader, generation: int, window: PublishedWindow) -> np.ndarray:
+    ids = documents.chunk_ids_in(window)
+    ids.flags.writeable = False
+    return ids
 
 
 class FaissSqliteStorage:
@@ -34,20 +42,20 @@ class FaissSqliteStorage:
     def generation(self) -> int:
         return self._generation
 
-    def _allowed(self, window: PublishedWindow | None) -> np.ndarray | None:
-        if window is None or window.is_open:
-            return None
-        return self.documents.chunk_ids_published(window.since, window.until)
-
     def vector_search(self, vectors: np.ndarray, k: int,
                       window: PublishedWindow | None = None) -> list[VectorHits]:
-        return self.vectors.search(vectors, k, self._allowed(window))
+        if window is None or window.is_open:
+            return self.vectors.search(vectors, k)
+        return self.vectors.search(vectors, k, self.chunk_ids_in(window))
 
     def keyword_search(self, query: str, k: int,
                        window: PublishedWindow | None = None) -> list[tuple[int, float]]:
-        if window is None or window.is_open:
-            return self.documents.keyword_search(query, k)
-        return self.documents.keyword_search(query, k, window.since, window.until)
+        return self.documents.keyword_search(query, k, window)
+
+    def chunk_ids_in(self, window: PublishedWindow) -> np.ndarray:
+        """Ids of the chunks inside `window`, remembered per generation (questions of one
+        day share them)."""
+        return _window_ids(self.documents, self.generation, window)
 
     def chunks(self, chunk_ids: Sequence[int]) -> dict[int, StoredChunk]:
         return self.documents.chunks(chunk_ids)

@@ -23,11 +23,11 @@ from pathlib import Path
 import numpy as np
 
 from .backend import IndexStorage, storage_backend
+from .dates import PublishedWindow
 from .errors import IndexCorrupt, IndexLayerError
 from .manifest import MANIFEST_NAME, Manifest
 from .store import StoredChunk, StoreStats
 from .vectors import VectorHits
-from .window import PublishedWindow
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +51,12 @@ class IndexSnapshot:
 
     def vector_search(self, vectors: np.ndarray, k: int,
                       window: PublishedWindow | None = None) -> list[VectorHits]:
+        """Nearest chunks by cosine; only of articles published inside `window` when given."""
         return self.storage.vector_search(vectors, k, window)
 
     def keyword_search(self, query: str, k: int,
                        window: PublishedWindow | None = None) -> list[tuple[int, float]]:
+        """Chunks by BM25; only of articles published inside `window` when given."""
         return self.storage.keyword_search(query, k, window)
 
     def chunks(self, chunk_ids: Sequence[int]) -> dict[int, StoredChunk]:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .dates import PublishedWindow
 from .errors import IndexCorrupt
 from .text import FTS5_TOKENIZER, keyword_terms
 
@@ -71,25 +72,31 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunk_text USING fts5(
 _VECTOR_DTYPE = np.float16
 
 
+# `published` holds ISO days; anything else (an index written before dates were normalised)
+# counts as undated, and undated articles are inside every window.
+_DATED = "coalesce(a.published, '') GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'"
+
+
+def _window_clause(window: PublishedWindow) -> tuple[str, tuple[str, ...]]:
+    """SQL condition on articles `a` for `window`, with its parameters."""
+    bounds, values = [], []
+    if window.since is not None:
+        bounds.append("substr(a.published, 1, 10) >= ?")
+        values.append(window.since)
+    if window.until is not None:
+        bounds.append("substr(a.published, 1, 10) <= ?")
+        values.append(window.until)
+    if not bounds:
+        return "1", ()
+    return f"(NOT {_DATED} OR ({' AND '.join(bounds)}))", tuple(values)
+
+
 def to_blob(vector: np.ndarray) -> bytes:
     return np.asarray(vector, dtype=_VECTOR_DTYPE).tobytes()
 
 
 def from_blob(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype=_VECTOR_DTYPE).astype(np.float32)
-
-
-def _published_clause(since: str | None, until: str | None) -> tuple[str, list[str]]:
-    """SQL over `articles a`: published within [since, until] (dates compared as YYYY-MM-DD), or undated."""
-    parts, params = [], []
-    if since is not None:
-        parts.append("substr(a.published, 1, 10) >= ?")
-        params.append(since)
-    if until is not None:
-        parts.append("substr(a.published, 1, 10) <= ?")
-        params.append(until)
-    inside = " AND ".join(parts) or "1"
-    return f"(a.published IS NULL OR ({inside}))", params
 
 
 def _locked(method: Callable) -> Callable:
@@ -232,33 +239,35 @@ class DocumentReader:
         return found
 
     @_locked
-    def keyword_search(self, query: str, k: int, since: str | None = None,
-                       until: str | None = None) -> list[tuple[int, float]]:
-        """Chunk ids ranked by BM25 for the content words of `query` (higher is better); with
-        `since`/`until` (ISO dates, inclusive) only chunks of articles published then or undated."""
+    def keyword_search(self, query: str, k: int, window: PublishedWindow | None = None) -> list[tuple[int, float]]:
+        """Chunk ids ranked by BM25 for the content words of `query` (higher is better),
+        only of articles published inside `window` when one is given."""
         terms = keyword_terms(query)
         if not terms or k <= 0:
             return []
         match = " OR ".join('"' + term.replace('"', '""') + '"' for term in terms[:64])
-        where, params = "chunk_text MATCH ?", [match]
-        if since is not None or until is not None:
-            window, window_params = _published_clause(since, until)
-            where += (" AND rowid IN (SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id "
-                      f"WHERE {window})")
-            params += window_params
-        rows = self.db.execute(
-            f"SELECT rowid, bm25(chunk_text) FROM chunk_text WHERE {where} ORDER BY bm25(chunk_text) LIMIT ?",
-            (*params, k),
-        ).fetchall()
+        if window is None or window.is_open:
+            rows = self.db.execute(
+                "SELECT rowid, bm25(chunk_text) FROM chunk_text WHERE chunk_text MATCH ? "
+                "ORDER BY bm25(chunk_text) LIMIT ?",
+                (match, k),
+            ).fetchall()
+        else:
+            where, values = _window_clause(window)
+            rows = self.db.execute(
+                "SELECT rowid, bm25(chunk_text) FROM chunk_text WHERE chunk_text MATCH ? AND rowid IN "
+                f"(SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {where}) "
+                "ORDER BY bm25(chunk_text) LIMIT ?",
+                (match, *values, k),
+            ).fetchall()
         return [(int(rowid), -float(score)) for rowid, score in rows]
 
     @_locked
-    def chunk_ids_published(self, since: str | None, until: str | None) -> np.ndarray:
-        """Ids of the chunks of articles published between `since` and `until` (ISO dates,
-        inclusive; None is open) or undated."""
-        window, params = _published_clause(since, until)
+    def chunk_ids_in(self, window: PublishedWindow) -> np.ndarray:
+        """Ids of every chunk whose article was published inside `window` (undated included)."""
+        where, values = _window_clause(window)
         rows = self.db.execute(
-            f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {window}", params)
+            f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {where}", values)
         return np.fromiter((row[0] for row in rows), np.int64)
 
     @_locked

@@ -65,6 +65,6 @@ def print_answers(result: AnswerSet) -> None:
     for number, answer in enumerate(result.answers, 1):
         click.echo(f"{number}. “{answer.quote}”")
         click.echo(f"   {answer.title}" + (f" ({answer.published})" if answer.published else ""))
-        click.echo(f"   {answer.source}  ·  score {answer.score:.2f}")
+        click.echo(f"   {answer.url or answer.source}  ·  score {answer.score:.2f}")
         if number < len(result.answers):
             click.echo()

@@ -157,7 +157,9 @@ class ChatHandlers:
                 f"a minute). Please try again in {wait} s."))
             return
         async with self.delivery.typing(message.chat):
-            result = await runtime.answers.ask(question)
+            # As of the day the message was sent (UTC): a question queued during an outage
+            # is answered about its own day's news.
+            result = await runtime.answers.ask(question, message.date.date() if message.date else None)
             if result.found:
                 key = await asyncio.to_thread(runtime.questions.save, message.chat_id, result)
             else:
