@@ -135,6 +135,11 @@ class FaissVectorStore:
         return self._loaded[name]
 
     @property
+    def segments(self) -> list[str]:
+        """Names of the open generation's segment files (without `.faiss`), oldest first."""
+        return list(self._current.segments)
+
+    @property
     def index_type(self) -> str:
         """The FAISS index type of the largest segment: "Flat" (exact) or e.g. "IVF4096,SQ8"."""
         info = self._current.info

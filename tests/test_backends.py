@@ -98,7 +98,7 @@ def test_ivf_segment_recall_and_small_adds_do_not_rewrite_it(tmp_path, monkeypat
     store.add(np.arange(4000), data)
     store.commit()
     assert store.index_type.startswith("IVF")
-    big = store._current.segments[0]
+    big = store.segments[0]
     written = (tmp_path / f"{big}.faiss").stat().st_mtime_ns
     queries = data[:100] + 0.05 * rng.normal(size=(100, 32)).astype(np.float32)
     exact = np.argsort(-(queries @ data.T), axis=1)[:, :10]

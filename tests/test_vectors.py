@@ -59,7 +59,7 @@ def test_many_commits_merge_segments_and_drop_deleted(tmp_path, monkeypatch):
     reader = FaissVectorStore(tmp_path, 16)
     reader.open(generation)
     live = {i for i in everything if i % 4 != 0}
-    assert len(reader._current.segments) <= 3
+    assert len(reader.segments) <= 3
     found = set(reader.search(everything[5][None, :], 100)[0].ids.tolist())
     assert found == live
 
