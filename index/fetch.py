@@ -64,11 +64,22 @@ class ForbiddenAddress(FetchError):
     """The host resolves to a private, loopback, link-local, multicast or reserved address."""
 
 
+# IPv6 ranges that carry (or once carried) another address inside: 6to4 (2002::/16) embeds an
+# IPv4 address a relay would reach, NAT64 (64:ff9b::/96) too, and site-local (fec0::/10) is
+# deprecated private space. Python's `is_global` lets some of them through.
+_EMBEDDING_V6 = {"6to4": ipaddress.ip_network("2002::/16"), "NAT64": ipaddress.ip_network("64:ff9b::/96"),
+                 "site-local": ipaddress.ip_network("fec0::/10"), "Teredo": ipaddress.ip_network("2001::/32")}
+
+
 def forbidden_reason(address: str) -> str | None:
     """Why a fetch a chat user asked for must not connect to `address`, or None when it may."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone ("fe80::1%eth0")
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        for name, network in _EMBEDDING_V6.items():
+            if ip in network:
+                return name
     for reason in ("loopback", "link_local", "multicast", "unspecified", "reserved", "private"):
         if getattr(ip, f"is_{reason}"):
             return reason.replace("_", "-")

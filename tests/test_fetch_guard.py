@@ -72,6 +72,8 @@ def site():
     ("fe80::1%eth0", "link-local"), ("224.0.0.251", "multicast"), ("ff02::1", "multicast"),
     ("0.0.0.0", "unspecified"), ("::", "unspecified"), ("240.0.0.1", "reserved"),
     ("100.64.0.1", "not public"), ("93.184.216.34", None), ("2606:4700:4700::1111", None),
+    ("2002:7f00:1::1", "6to4"), ("2002:5db8:d822::1", "6to4"), ("fec0::1", "site-local"),
+    ("feff:ffff::1", "site-local"), ("64:ff9b::7f00:1", "NAT64"), ("2001:0:4136:e378::1", "Teredo"),
 ])
 def test_which_addresses_a_chat_user_may_make_the_bot_fetch(address, reason):
     assert forbidden_reason(address) == reason
@@ -201,3 +203,4 @@ def test_a_copied_file_never_leaves_the_articles_folder(tmp_path, name):
     saved = ArticleInbox(articles).copy_file(source)
     assert saved.path.parent == articles.resolve() and not saved.path.name.startswith(".")
     assert Path(saved.path).read_bytes() == STORY
+
