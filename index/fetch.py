@@ -4,7 +4,9 @@ fetches a chat user can trigger) public addresses only."""
 from __future__ import annotations
 
 import ipaddress
+import shutil
 import socket
+import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -86,16 +88,124 @@ def forbidden_reason(address: str) -> str | None:
     return None if ip.is_global else "not public"
 
 
-def _resolve(host: str, port: int, timeout: float) -> list[tuple]:
-    """`socket.getaddrinfo`, given up after `timeout` seconds (the resolver has no timeout of
-    its own that a caller can set; a stuck lookup is left to finish on its worker thread)."""
+def _resolve(host: str, port: int, timeout: float) -> list[str]:
+    """The addresses `host` resolves to (the system resolver: hosts file, then DNS), given up
+    after `timeout` seconds.
+
+    The lookup runs in a `getent ahosts` child process, killed when the time is up: the C
+    resolver has no timeout a caller can set, and a lookup on a thread could not be stopped
+    (each stuck one would leave a thread behind). Without `getent` (not glibc), a worker
+    thread does the lookup and is left to finish on its own.
+
+    Raises:
+        TimeoutError: no answer in time.
+        OSError: the name does not resolve.
+    """
+    try:
+        return [str(ipaddress.ip_address(host.split("%", 1)[0]))]
+    except ValueError:
+        pass
+    getent = shutil.which("getent")
+    if getent is None:
+        return _resolve_on_a_thread(host, port, timeout)
+    try:
+        result = subprocess.run([getent, "ahosts", "--", host], capture_output=True, timeout=max(timeout, 0.01),
+                                stdin=subprocess.DEVNULL, env={"LC_ALL": "C"})
+    except subprocess.TimeoutExpired:
+        raise TimeoutError(host) from None
+    addresses = [line.split()[0].decode("ascii", "replace") for line in result.stdout.splitlines()
+                 if line.split()[1:2] == [b"STREAM"]]
+    if result.returncode != 0 or not addresses:
+        raise OSError(f"the name does not resolve (getent exit status {result.returncode})")
+    return list(dict.fromkeys(addresses))
+
+
+def _resolve_on_a_thread(host: str, port: int, timeout: float) -> list[str]:
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsqa-resolve")
     try:
-        return pool.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM).result(timeout)
+        infos = pool.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM).result(timeout)
     except FutureTimeout:
         raise TimeoutError(host) from None
     finally:
         pool.shutdown(wait=False)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+class _DeadlineStream:
+    """A connection whose every wait ends at the fetch's deadline (httpcore's stream interface)."""
+
+    def __init__(self, stream, deadline: float) -> None:
+        self._stream = stream
+        self._deadline = deadline
+
+    def _left(self, timeout: float | None, error: type[Exception]) -> float:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise error("the fetch's time is up")
+        return left if timeout is None else min(timeout, left)
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        import httpcore
+
+        return self._stream.read(max_bytes, self._left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        import httpcore
+
+        self._stream.write(buffer, self._left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context, server_hostname: str | None = None, timeout: float | None = None):
+        import httpcore
+
+        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname,
+                                                      self._left(timeout, httpcore.ConnectTimeout)), self._deadline)
+
+    def get_extra_info(self, info: str):
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend:
+    """httpcore's network backend with one deadline for every connect, TLS handshake, read and
+    write of a fetch: httpx gives its timeout to each step in full, so a slow server could
+    otherwise take several times the budget."""
+
+    def __init__(self, deadline: float) -> None:
+        import httpcore
+
+        self._inner = httpcore.SyncBackend()
+        self._deadline = deadline
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options=None):
+        import httpcore
+
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise httpcore.ConnectTimeout("the fetch's time is up")
+        stream = self._inner.connect_tcp(host, port, left if timeout is None else min(timeout, left),
+                                         local_address, socket_options)
+        return _DeadlineStream(stream, self._deadline)
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options=None):
+        raise NotImplementedError("article fetches use TCP only")
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+def _client(deadline: float, headers: dict[str, str]):
+    """An httpx client whose connections all end at `deadline`."""
+    import httpcore
+    import httpx
+
+    transport = httpx.HTTPTransport(trust_env=False)
+    # httpx has no parameter for httpcore's network backend; its pool is rebuilt with ours.
+    transport._pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(trust_env=False),
+                                              network_backend=_DeadlineBackend(deadline))
+    return httpx.Client(transport=transport, follow_redirects=False, trust_env=False, headers=headers)
 
 
 class ArticleFetcher:
@@ -129,9 +239,8 @@ class ArticleFetcher:
         deadline = time.monotonic() + self.timeout
         current = url
         try:
-            with httpx.Client(timeout=self.timeout, follow_redirects=False, trust_env=False,
-                              headers={"User-Agent": USER_AGENT, "Accept": ", ".join(ARTICLE_MEDIA_TYPES)}
-                              ) as client:
+            with _client(deadline, {"User-Agent": USER_AGENT, "Accept": ", ".join(ARTICLE_MEDIA_TYPES),
+                                    "Accept-Encoding": "identity"}) as client:
                 for _ in range(self.max_redirects + 1):
                     left = deadline - time.monotonic()  # each wait gets only what is left
                     if left <= 0:
@@ -155,8 +264,9 @@ class ArticleFetcher:
         raise FetchError(f"{url}: more than {self.max_redirects} redirects")
 
     def _route(self, url: str, requested: str, left: float) -> tuple[str, dict[str, str], dict[str, str]]:
-        """Where to connect for `url`: the URL itself, or (private addresses refused) the checked
-        address with the host name kept for the Host header and TLS."""
+        """Where to connect for `url`: the address its host resolves to (checked when private
+        addresses are refused), with the host name kept for the Host header and TLS. The lookup
+        is ours, so it too ends at the deadline."""
         import httpx
 
         parts = urlsplit(url)
@@ -164,18 +274,15 @@ class ArticleFetcher:
             if url != requested:
                 raise UnsupportedUrl(f"{url}: redirected to a URL that is not http(s)")
             raise UnsupportedUrl(f"{url}: only http:// and https:// URLs can be fetched")
-        if self.allow_private:
-            return url, {}, {}
         host = parts.hostname
         try:
             port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
-            infos = _resolve(host, port, left)
+            addresses = _resolve(host, port, left)
         except TimeoutError:
             raise FetchError(f"{requested}: no answer within {self.timeout:g} s (resolving {host})") from None
         except (OSError, ValueError, UnicodeError) as error:
             raise FetchError(f"{requested}: cannot resolve {host} ({error})") from None
-        addresses = list(dict.fromkeys(info[4][0] for info in infos))
-        for address in addresses:
+        for address in [] if self.allow_private else addresses:
             reason = forbidden_reason(address)
             if reason is not None:
                 hop = f" (redirected to {url})" if url != requested else ""
@@ -192,11 +299,16 @@ class ArticleFetcher:
                 f"{url}: content type {media_type or '(none)'} is not an article "
                 f"(expected one of {', '.join(sorted(ARTICLE_MEDIA_TYPES))})"
             )
+        encoding = response.headers.get("content-encoding", "identity").strip().lower()
+        if encoding not in {"", "identity"}:
+            # Asked for none: a compressed body could inflate far past the size cap (a bomb).
+            raise UnsupportedContent(f"{url}: the server sent a {encoding}-compressed body though asked "
+                                     f"for an uncompressed one")
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
             raise ResponseTooLarge(f"{url}: {int(declared):,} bytes is over the limit of {self.max_bytes:,}")
         body = bytearray()
-        for part in response.iter_bytes():
+        for part in response.iter_raw():  # as sent: nothing is decompressed
             body.extend(part)
             if len(body) > self.max_bytes:
                 raise ResponseTooLarge(f"{url}: the body is over the limit of {self.max_bytes:,} bytes")
