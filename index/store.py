@@ -182,7 +182,8 @@ class DocumentStore:
             if readonly:
                 if not self.path.exists():
                     raise IndexCorrupt(f"document store {self.path} is missing")
-                uri = f"file:{self.path}?mode=ro"
+                # A URI built by the standard library: `#`, `?` and `%` in the path are escaped.
+                uri = self.path.absolute().as_uri() + "?mode=ro"
                 self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
             else:
                 self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)

@@ -145,3 +145,16 @@ def test_one_article_failing_at_any_stage_is_skipped_and_the_rest_indexed(tmp_pa
     again = IndexBuilder(index, encoder).update(folder)
     assert sorted(a.rsplit("/", 1)[-1] for a in again.added + again.duplicates) == [
         "extract.html", "model-copy.txt", "model.txt"]
+
+
+@pytest.mark.parametrize("name", ["in#dex", "in?dex", "in%23dex", "in dex", "in%3Fdex#?"])
+def test_an_index_folder_with_uri_characters_in_its_path_opens_its_own_store(tmp_path, encoder, name):
+    """Readers open the store read-only through a `file:` URI; a path holding `#`, `?` or `%`
+    must still name this folder's store (not a file the URI would otherwise point at)."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "good.txt").write_text(GOOD)
+    (tmp_path / "in").write_bytes(b"")  # what `file:.../in#dex/...` would open without escaping
+    index = tmp_path / name / "index"
+    assert len(IndexBuilder(index, encoder).update(folder).added) == 1
+    assert IndexReader(index).snapshot.stats().articles == 1
