@@ -197,13 +197,15 @@ class IndexBuilder:
         """
         started = time.monotonic()
         scan_articles(articles_dir)  # a missing folder fails before any wait for the lock
-        with writer_lock(self.index_dir, self.lock_wait_seconds, self.on_wait):
-            # Scanned under the lock: after a wait, the folder may have changed.
-            files = scan_articles(articles_dir)
-            try:
+        try:
+            with writer_lock(self.index_dir, self.lock_wait_seconds, self.on_wait):
+                # Scanned under the lock: after a wait, the folder may have changed.
+                files = scan_articles(articles_dir)
                 return self._update(articles_dir, files, rebuild, progress, started)
-            except (OSError, sqlite3.OperationalError) as error:
-                raise self._write_failed(error) from error
+        except (OSError, sqlite3.OperationalError) as error:
+            # Corrupt files are IndexCorrupt by now: what is left is the disk (full, I/O error,
+            # a permission). The lock file's own creation included.
+            raise self._write_failed(error) from error
 
     def _write_failed(self, error: Exception) -> IndexWriteFailed:
         """Say what went wrong and that readers still have the last committed generation."""
