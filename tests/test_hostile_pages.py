@@ -158,3 +158,51 @@ def test_an_index_folder_with_uri_characters_in_its_path_opens_its_own_store(tmp
     index = tmp_path / name / "index"
     assert len(IndexBuilder(index, encoder).update(folder).added) == 1
     assert IndexReader(index).snapshot.stats().articles == 1
+
+
+def test_concurrent_saves_of_one_name_each_claim_their_own(tmp_path):
+    """Saves racing for `story.txt` (as concurrent `newsqa add` runs do) never overwrite each
+    other: each gets a name of its own, taken atomically."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from newsqa.index import ArticleInbox
+
+    articles, outside = tmp_path / "articles", tmp_path / "outside"
+    articles.mkdir()
+    sources = []
+    for number in range(8):
+        folder = outside / str(number)
+        folder.mkdir(parents=True)
+        (folder / "story.txt").write_text(f"Story from desk {number} today\n\nDesk {number} reports a ferry on Friday.\n")
+        sources.append(folder / "story.txt")
+    barrier = threading.Barrier(len(sources))
+
+    def save(path):
+        barrier.wait()
+        return ArticleInbox(articles).copy_file(path)
+
+    with ThreadPoolExecutor(len(sources)) as pool:
+        saved = list(pool.map(save, sources))
+    assert len({s.path for s in saved}) == len(sources)
+    assert sorted(p.read_text() for p in articles.iterdir()) == sorted(p.read_text() for p in sources)
+    assert not [p for p in articles.iterdir() if p.name.startswith(".")]
+
+
+def test_staging_folders_of_killed_saves_are_swept(tmp_path):
+    import os
+    import time
+
+    from newsqa.index import ArticleInbox
+    from newsqa.index.inbox import STALE_STAGING_SECONDS
+
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    stale, live = articles / ".newsqa-incoming-killed", articles / ".newsqa-incoming-live"
+    for folder in (stale, live):
+        folder.mkdir()
+        (folder / "half.txt").write_text("half an art")
+    old = time.time() - STALE_STAGING_SECONDS - 60
+    os.utime(stale, (old, old))
+    (tmp_path / "new.txt").write_text(GOOD)
+    ArticleInbox(articles).copy_file(tmp_path / "new.txt")
+    assert not stale.exists() and live.exists()  # a save still running is left alone
