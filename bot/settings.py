@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     admin_users: Annotated[frozenset[int], NoDecode] = Field(frozenset(), alias="NEWSQA_ADMIN_USERS")
     # The Telegram bot (`newsqa bot`): flood control, button state, optional webhook mode.
     questions_per_minute: int = Field(10, alias="NEWSQA_QUESTIONS_PER_MINUTE", ge=0)
+    # Everything else a user can make the bot do (buttons, /sources, /stats, /help...).
+    actions_per_minute: int = Field(30, alias="NEWSQA_ACTIONS_PER_MINUTE", ge=0)
     bot_state_file: Path | None = Field(None, alias="NEWSQA_BOT_STATE_FILE")
     telegram_webhook_url: str | None = Field(None, alias="TELEGRAM_WEBHOOK_URL")
     telegram_webhook_listen: str = Field("0.0.0.0", alias="TELEGRAM_WEBHOOK_LISTEN")
