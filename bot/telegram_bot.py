@@ -210,9 +210,18 @@ class NewsqaBot:
                                        refresh_seconds=self.refresh_seconds)
         await self.answers.start()
         await app.bot.set_my_commands(COMMANDS)
-        stats = self.reader.snapshot.stats()
+        stats = self.index_stats()
         log.info("@%s answers from %s (%s) in %s", app.bot.username, plural(stats.articles, "article"),
                  plural(stats.chunks, "passage"), self.settings.index_dir)
+        log.info("%s", self.access_mode())
+
+    def access_mode(self) -> str:
+        """Who may use the bot, in one line for the log at start."""
+        admins = plural(len(self.settings.admin_users), "admin")
+        if not self.settings.allowed_users:
+            return f"access: open to everyone (NEWSQA_ALLOWED_USERS is empty); {admins}"
+        return (f"access: only {plural(len(self.settings.allowed_users), 'allowed user')} and {admins} "
+                f"(NEWSQA_ALLOWED_USERS); everyone else is refused")
 
     async def shut_down(self, app: Application) -> None:
         """Stop the answering thread and close the question store."""
