@@ -56,3 +56,39 @@ def test_the_bot_logs_its_access_mode_at_start(bot_settings, encoder, caplog, ov
     with caplog.at_level(logging.INFO, logger="newsqa.bot.telegram_bot"):
         asyncio.run(scenario())
     assert expected in [r.getMessage() for r in caplog.records]
+
+
+def test_the_token_filter_sits_on_the_http_and_telegram_loggers():
+    """A handler added after start, or records from a library's child logger (httpcore.http11,
+    telegram.ext.Updater), still never carry the token."""
+    import io
+
+    from newsqa.bot.telegram_cli import REDACTED_LOGGERS, RedactSecrets, protect_logs
+
+    secret = "123456:SECRET-token-for-the-filter-test"
+    redactor = RedactSecrets(secret)
+    late = logging.StreamHandler(io.StringIO())
+    root = logging.getLogger()
+    names = ("httpx", "httpcore.http11", "httpcore.connection", "telegram.ext.Updater", "telegram.Bot")
+    levels = {name: logging.getLogger(name).level for name in names}
+    protect_logs(redactor)
+    root.addHandler(late)  # added after the bot started: it has no filter of its own
+    try:
+        for name in names:
+            logger = logging.getLogger(name)
+            logger.setLevel(logging.DEBUG)
+            logger.debug("POST https://api.telegram.org/bot%s/getUpdates", secret)
+            try:
+                raise ConnectionError(f"cannot reach /bot{secret}/getMe")
+            except ConnectionError:
+                logger.exception("network error")
+        written = late.stream.getvalue()
+        assert written.count("<redacted>") == 10 and secret not in written
+    finally:
+        root.removeHandler(late)
+        for name in [*REDACTED_LOGGERS, *list(logging.root.manager.loggerDict)]:
+            logging.getLogger(name).removeFilter(redactor)
+        for handler in root.handlers:
+            handler.removeFilter(redactor)
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
