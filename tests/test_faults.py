@@ -103,7 +103,8 @@ def small_disk(tmp_path):
     disk.mkdir()
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=320k", "tmpfs", str(disk)], capture_output=True)
     if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs (needs root): {mounted.stderr.decode().strip()}")
+        pytest.skip(f"cannot mount a small tmpfs: needs root with CAP_SYS_ADMIN (as CI runs); "
+                    f"`mount` said: {mounted.stderr.decode().strip()}")
     try:
         yield disk
     finally:

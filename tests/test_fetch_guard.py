@@ -150,9 +150,12 @@ REDIRECT_CHECK = textwrap.dedent('''
 def test_every_redirect_hop_is_checked_again():
     """A public page that redirects to a loopback one is refused at the second hop. Runs in a
     network namespace of its own, where 1.2.3.4 is a (public) address on the loopback device."""
-    if shutil.which("unshare") is None or shutil.which("ip") is None or \
-            subprocess.run(["unshare", "--net", "true"], capture_output=True).returncode != 0:
-        pytest.skip("needs `unshare --net` (root or user namespaces) and iproute2")
+    missing = [tool for tool in ("unshare", "ip") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)} on PATH (util-linux, iproute2)")
+    probe = subprocess.run(["unshare", "--net", "true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip(f"needs `unshare --net` (root, or unprivileged user namespaces): {probe.stderr.strip()}")
     result = subprocess.run(["unshare", "--net", sys.executable, "-c", REDIRECT_CHECK],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
