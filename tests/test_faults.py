@@ -290,7 +290,8 @@ def test_watch_survives_any_index_layer_error(cli_env):
         assert "1 added" in out.until(lambda line: line.startswith("Indexed"))[-1]
         err.until(lambda line: line.startswith("Watching"))
         (cli_env["index"] / "manifest.json").write_text("{not json")
-        (cli_env["articles"] / "one.txt").write_text("Ferry resumes on the north route\n\nThe ferry resumed on Friday.\n")
+        (cli_env["articles"] / "one.txt").write_text("Ferry resumes on the north route\n\n"
+                                                     "The ferry resumed on Friday.\n")
         failed = err.until(lambda line: line.startswith("Indexing failed"))[-1]
         assert "newsqa index --rebuild" in failed and "still watching" in failed
         assert watcher.poll() is None

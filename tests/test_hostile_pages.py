@@ -173,7 +173,8 @@ def test_concurrent_saves_of_one_name_each_claim_their_own(tmp_path):
     for number in range(8):
         folder = outside / str(number)
         folder.mkdir(parents=True)
-        (folder / "story.txt").write_text(f"Story from desk {number} today\n\nDesk {number} reports a ferry on Friday.\n")
+        (folder / "story.txt").write_text(f"Story from desk {number} today\n\n"
+                                          f"Desk {number} reports a ferry on Friday.\n")
         sources.append(folder / "story.txt")
     barrier = threading.Barrier(len(sources))
 
