@@ -10,6 +10,7 @@ import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import ExitStack
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -245,9 +246,8 @@ class ArticleFetcher:
                     left = deadline - time.monotonic()  # each wait gets only what is left
                     if left <= 0:
                         raise httpx.TimeoutException("deadline")
-                    target, headers, extensions = self._route(current, url, left)
-                    with client.stream("GET", target, headers=headers, extensions=extensions,
-                                       timeout=left) as response:
+                    with ExitStack() as stack:
+                        response = self._open(client, stack, self._route(current, url, left), left)
                         location = response.headers.get("location")
                         if response.is_redirect and location:
                             current = urljoin(current, location)
@@ -263,10 +263,25 @@ class ArticleFetcher:
             raise FetchError(f"{url}: cannot fetch ({type(error).__name__}: {error})") from None
         raise FetchError(f"{url}: more than {self.max_redirects} redirects")
 
-    def _route(self, url: str, requested: str, left: float) -> tuple[str, dict[str, str], dict[str, str]]:
-        """Where to connect for `url`: the address its host resolves to (checked when private
-        addresses are refused), with the host name kept for the Host header and TLS. The lookup
-        is ours, so it too ends at the deadline."""
+    @staticmethod
+    def _open(client, stack: ExitStack, routes: list[tuple[str, dict[str, str], dict[str, str]]], left: float):
+        """The response from the first of `routes` that takes the connection (a host's IPv6
+        address may be listed first where only its IPv4 one listens)."""
+        import httpx
+
+        for number, (target, headers, extensions) in enumerate(routes, 1):
+            try:
+                return stack.enter_context(client.stream("GET", target, headers=headers, extensions=extensions,
+                                                         timeout=left))
+            except httpx.ConnectError:
+                if number == len(routes):
+                    raise
+        raise AssertionError("no route")  # _route always returns at least one
+
+    def _route(self, url: str, requested: str, left: float) -> list[tuple[str, dict[str, str], dict[str, str]]]:
+        """Where to connect for `url`: the addresses its host resolves to (all checked when
+        private addresses are refused), in the resolver's order, each with the host name kept
+        for the Host header and TLS. The lookup is ours, so it too ends at the deadline."""
         import httpx
 
         parts = urlsplit(url)
@@ -288,8 +303,9 @@ class ArticleFetcher:
                 hop = f" (redirected to {url})" if url != requested else ""
                 raise ForbiddenAddress(f"{requested}: refusing to fetch from {host}{hop}: it resolves to "
                                        f"{address}, a {reason} address")
-        pinned = httpx.URL(url).copy_with(host=addresses[0].split("%", 1)[0])
-        return str(pinned), {"Host": httpx.URL(url).netloc.decode("ascii")}, {"sni_hostname": host}
+        headers, extensions = {"Host": httpx.URL(url).netloc.decode("ascii")}, {"sni_hostname": host}
+        return [(str(httpx.URL(url).copy_with(host=address.split("%", 1)[0])), headers, extensions)
+                for address in addresses]
 
     def _read(self, url: str, final_url: str, response, deadline: float) -> FetchedPage:
         header = response.headers.get("content-type", "")

@@ -335,3 +335,28 @@ def test_a_dns_lookup_that_never_answers_ends_at_the_deadline_and_leaves_no_thre
         "queries seen: True",
         "threads left behind: 0",
     ]
+
+
+def test_every_address_of_a_host_is_tried_in_turn(site):
+    """A name that resolves to ::1 first while the server listens on 127.0.0.1 only (a common
+    /etc/hosts) is still fetched: the next address is tried when one refuses the connection."""
+    missing = [tool for tool in ("unshare", "mount", "getent") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)} on PATH")
+    probe = subprocess.run(["unshare", "--mount", "true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip(f"needs `unshare --mount` (root, or unprivileged user namespaces): {probe.stderr.strip()}")
+    script = textwrap.dedent(f'''
+        import subprocess, tempfile
+        from newsqa.index import ArticleFetcher
+        with tempfile.NamedTemporaryFile("w", suffix=".hosts", delete=False) as hosts:
+            hosts.write("::1 twofold.test\\n127.0.0.1 twofold.test\\n")
+        subprocess.run(["mount", "--bind", hosts.name, "/etc/hosts"], check=True)
+        print(subprocess.run(["getent", "ahosts", "twofold.test"], capture_output=True, text=True).stdout.split()[0])
+        print(ArticleFetcher(timeout=5).fetch("http://twofold.test:{site.rsplit(":", 1)[1]}/story").body.decode())
+    ''')
+    result = subprocess.run(["unshare", "--mount", sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "::1"  # the address that refuses comes first
+    assert result.stdout.split("\n", 1)[1] == STORY.decode() + "\n"
