@@ -302,3 +302,22 @@ def test_watch_survives_any_index_layer_error(cli_env):
         assert watcher.wait(timeout=60) == 0
     finally:
         watcher.kill()
+
+
+def test_the_bot_survives_index_layer_errors(bot_settings, encoder, articles):
+    """/reindex on a broken index or a vanished articles folder replies with the error; the bot
+    goes on answering from the generation it has."""
+    async def scenario() -> None:
+        async with FakeTelegram() as server, running_bot(bot_settings(server, admin_users="1801"), encoder) as bot:
+            admin = server.user(1801)
+            (bot.settings.index_dir / "manifest.json").write_text("{not json")
+            for broken in ("index", "folder"):
+                if broken == "folder":
+                    shutil.rmtree(articles)
+                count = len(server.messages_in(admin["id"]))
+                server.say(admin, "/reindex")
+                failed = await server.reply(admin["id"], count + 1)
+                assert failed.text.startswith("Reindex failed: "), failed.text
+                assert "Li Hongzhong" in (await ask(server, admin, EXAMPLE)).text
+
+    asyncio.run(scenario())
