@@ -9,16 +9,18 @@ are made from a safe alphabet and always resolve inside the articles folder.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import tempfile
+import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from .articles import SUPPORTED_SUFFIXES, Article, ArticleReader
-from .atomic import move_into_place
+from .atomic import fsync_directory, fsync_file, move_into_place
 from .errors import ArticleError, ArticlesDirNotFound
 from .fetch import FetchedPage
 from .origin import ArticleOrigin
@@ -28,6 +30,8 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_STEM = 80
 # Prefix of the hidden staging folders (hidden: the folder scan and the watcher skip them).
 _STAGING_PREFIX = ".newsqa-incoming-"
+# A save takes seconds; a staging folder this old is a killed save's, and is swept.
+STALE_STAGING_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -105,16 +109,20 @@ class ArticleInbox:
         except OSError as error:
             raise ArticleError(f"{path}: cannot read: {error.strerror or error}") from error
         stem = safe_stem(path.stem)
-        for number in range(1, 1000):
+        number = 1
+        while number < 1000:
             target = self._inside(f"{stem}{'' if number == 1 else f'-{number}'}{suffix}")
-            if not target.exists():
-                break
-            if target.read_bytes() == data:
-                article = self._read(target, target)
-                return SavedArticle(target, article.source, article.title, unchanged=True)
-        else:
-            raise ArticleError(f"{path}: too many files named {stem}{suffix} in {self.articles_dir}")
-        return self._place(data, target, None)
+            if target.exists():
+                if target.read_bytes() == data:
+                    article = self._read(target, target)
+                    return SavedArticle(target, article.source, article.title, unchanged=True)
+                number += 1
+                continue
+            saved = self._place(data, target, None, claim=True)
+            if saved is not None:
+                return saved
+            # Another save claimed the name since we looked: look at what it put there.
+        raise ArticleError(f"{path}: too many files named {stem}{suffix} in {self.articles_dir}")
 
     # -- helpers -------------------------------------------------------------------
     def _check_folder(self) -> None:
@@ -130,12 +138,30 @@ class ArticleInbox:
             raise ArticleError(f"refusing to save {name!r} outside {self.articles_dir}")
         return target
 
+    def _sweep_staging(self) -> None:
+        """Remove staging folders that saves killed mid-way left behind (older than a live
+        save could be)."""
+        cutoff = time.time() - STALE_STAGING_SECONDS
+        for folder in self.articles_dir.glob(f"{_STAGING_PREFIX}*"):
+            try:
+                if folder.is_dir() and not folder.is_symlink() and folder.stat().st_mtime < cutoff:
+                    shutil.rmtree(folder, ignore_errors=True)
+            except OSError:
+                continue
+
     def _read(self, path: Path, named_as: Path) -> Article:
         key = named_as.name
         return self.reader.read(path, key=key, source=str(self.articles_dir / key))
 
-    def _place(self, data: bytes, target: Path, origin: ArticleOrigin | None) -> SavedArticle:
-        """Check the article in a hidden staging folder, then rename it (sidecar first) in."""
+    def _place(self, data: bytes, target: Path, origin: ArticleOrigin | None,
+               claim: bool = False) -> SavedArticle | None:
+        """Check the article in a hidden staging folder, then rename it (sidecar first) in.
+
+        With `claim`, the name must be new: it is taken with a hard link, which fails when
+        another save got there first (then None is returned and nothing is written); without,
+        an article already there (the same URL added again) is replaced.
+        """
+        self._sweep_staging()
         staging = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=self.articles_dir.resolve()))
         staged = staging / target.name
         try:
@@ -149,7 +175,17 @@ class ArticleInbox:
             old_origin = ArticleOrigin.load(target)
             unchanged = (target.exists() and target.read_bytes() == data
                          and (old_origin.url if old_origin else None) == (origin.url if origin else None))
-            if not unchanged:
+            if claim:
+                if not target.exists():  # a sidecar left by a removed page must not name this copy
+                    ArticleOrigin.sidecar(target).unlink(missing_ok=True)
+                fsync_file(staged)
+                try:
+                    os.link(staged, target)  # atomic, and never over another save's file
+                except FileExistsError:
+                    return None
+                fsync_directory(target.parent)
+                unchanged = False
+            elif not unchanged:
                 sidecar = ArticleOrigin.sidecar(target)
                 if origin is not None:
                     move_into_place(ArticleOrigin.sidecar(staged), sidecar, sync_directory=False)

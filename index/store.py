@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .dates import PublishedWindow
-from .errors import IndexCorrupt
+from .errors import IndexCorrupt, IndexWriteFailed
 from .text import FTS5_TOKENIZER, keyword_terms
 
 SCHEMA = """
@@ -70,6 +70,13 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunk_text USING fts5(
 
 # Vectors are stored as float16: half the bytes, and cosine scores move by < 1e-3.
 _VECTOR_DTYPE = np.float16
+
+
+def _is_disk_error(error: sqlite3.OperationalError) -> bool:
+    """SQLite's "disk I/O error" and "database or disk is full": the disk, not the file."""
+    name = getattr(error, "sqlite_errorname", "") or ""
+    return name == "SQLITE_FULL" or name.startswith("SQLITE_IOERR") or \
+        str(error) in {"disk I/O error", "database or disk is full"}
 
 
 # `published` holds ISO days; anything else (an index written before dates were normalised)
@@ -183,13 +190,25 @@ class DocumentReader:
             self.db = self._connect()
             self.db.execute("PRAGMA busy_timeout=10000")
             self.db.execute("SELECT count(*) FROM meta").fetchone()
+        except sqlite3.OperationalError as error:
+            if _is_disk_error(error):  # a full or failing disk, not a broken file
+                self._disk_failed(error)
+            raise IndexCorrupt(f"document store {self.path} is unreadable: {error}") from error
         except sqlite3.DatabaseError as error:
             raise IndexCorrupt(f"document store {self.path} is unreadable: {error}") from error
+
+    def _disk_failed(self, error: sqlite3.OperationalError) -> None:
+        """A reader that cannot open the store for a full or failing disk says so."""
+        raise IndexWriteFailed(
+            f"could not open the index at {self.path.parent}: {error}. Nothing was lost: "
+            f"free some space and try again.") from error
 
     def _connect(self) -> sqlite3.Connection:
         if not self.path.exists():
             raise IndexCorrupt(f"document store {self.path} is missing")
-        return sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+        # A URI built by the standard library: `#`, `?` and `%` in the path are escaped.
+        uri = self.path.absolute().as_uri() + "?mode=ro"
+        return sqlite3.connect(uri, uri=True, check_same_thread=False)
 
     def close(self) -> None:
         self.db.close()
@@ -343,6 +362,10 @@ class DocumentReader:
 
 class DocumentWriter(DocumentReader):
     """The indexer's read-write access: creates the schema; one transaction per `begin`/`commit`."""
+
+    def _disk_failed(self, error: sqlite3.OperationalError) -> None:
+        """The indexer's own full disk: raised as it is, the builder reports it as a failed write."""
+        raise error
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)

@@ -18,9 +18,8 @@ import numpy as np
 from newsqa.index import IndexSnapshot, keyword_terms, stem_words
 from newsqa.index.text import WORD
 
-# Stems at least this long also match when one extends the other: porter leaves
-# "russia"/"russian" apart.
-PREFIX_STEM_CHARS = 5
+from .config import PREFIX_STEM_CHARS
+
 # Passages whose words' stems are kept between questions (~8 KB each with the text they are
 # keyed by: at most ~32 MB).
 PASSAGE_TERMS_CACHE = 4096

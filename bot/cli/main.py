@@ -22,7 +22,7 @@ from newsqa.index import (
 from newsqa.retrieval import EmptyQuestion, RetrievalError
 
 from ..app import NewsqaApp
-from ..settings import load_settings
+from ..settings import load_settings, warn_about_unknown_settings
 from .add import add
 from .ask import ask, chat
 from .evaluate import eval_command
@@ -83,6 +83,7 @@ def cli(ctx: click.Context, articles_dir: Path | None, index_dir: Path | None,
     """
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    warn_about_unknown_settings()
     settings = load_settings(articles_dir=articles_dir, index_dir=index_dir, embedding_model=embedding_model)
     ctx.obj = NewsqaApp(settings)
 

@@ -9,8 +9,8 @@ Admin commands are in `admin`, the buttons' data format in `callbacks`, fixed te
 """
 
 from .app import ALLOWED_UPDATES, NewsqaBot, WebhookConfig
-from .launch import BotStartFailed, RedactSecrets, run_bot, webhook_config
+from .launch import REDACTED_LOGGERS, BotStartFailed, RedactSecrets, protect_logs, run_bot, webhook_config
 from .texts import COMMANDS, EXPIRED
 
-__all__ = ["ALLOWED_UPDATES", "BotStartFailed", "COMMANDS", "EXPIRED", "NewsqaBot", "RedactSecrets",
-           "WebhookConfig", "run_bot", "webhook_config"]
+__all__ = ["ALLOWED_UPDATES", "BotStartFailed", "COMMANDS", "EXPIRED", "NewsqaBot", "REDACTED_LOGGERS",
+           "RedactSecrets", "WebhookConfig", "protect_logs", "run_bot", "webhook_config"]

@@ -8,6 +8,7 @@ from telegram import Chat, Message, MessageEntity, Update, User
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from ..settings import Settings
+from .batching import QuestionRateLimit
 from .texts import REFUSAL
 
 log = logging.getLogger(__name__)
@@ -16,8 +17,9 @@ log = logging.getLogger(__name__)
 class Access:
     """NEWSQA_ALLOWED_USERS and NEWSQA_ADMIN_USERS, checked before any handler runs."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, action_limit: QuestionRateLimit) -> None:
         self.settings = settings
+        self.action_limit = action_limit
 
     def is_allowed(self, user: User | None) -> bool:
         if not self.settings.allowed_users:
@@ -32,7 +34,9 @@ class Access:
         if self.is_allowed(update.effective_user):
             return
         user_id = update.effective_user.id if update.effective_user else "unknown"
-        if update.callback_query is not None:
+        if not self.action_limit.allow(update.effective_user.id if update.effective_user else 0):
+            pass  # refusals count as actions: past the limit, silence
+        elif update.callback_query is not None:
             await update.callback_query.answer(REFUSAL, show_alert=True)
         elif update.message is not None and addressed(update.message, context) is not None:
             await update.message.reply_text(f"{REFUSAL} Your Telegram user id is {user_id}.")

@@ -31,6 +31,8 @@ from telegram.ext import (
     filters,
 )
 
+from newsqa.index import IndexReader, StoreStats
+
 from ..app import NewsqaApp
 from ..settings import Settings
 from . import callbacks
@@ -40,7 +42,7 @@ from .batching import REFRESH_SECONDS, BatchedAnswerer, QuestionRateLimit
 from .delivery import SEND_BACKOFF_SECONDS, Delivery
 from .formatting import plural
 from .handlers import ChatHandlers
-from .runtime import BotRuntime
+from .runtime import NOTICES_PER_MINUTE, BotRuntime
 from .state import QuestionStore
 from .texts import COMMANDS, FAILED
 
@@ -78,8 +80,10 @@ class NewsqaBot:
         self.settings = settings
         self.app = app
         self.refresh_seconds = refresh_seconds
-        self.runtime = BotRuntime(settings, app, Access(settings), Delivery(send_backoff),
-                                  QuestionRateLimit(settings.questions_per_minute))
+        action_limit = QuestionRateLimit(settings.actions_per_minute)
+        self.runtime = BotRuntime(settings, app, Access(settings, action_limit), Delivery(send_backoff),
+                                  rate_limit=QuestionRateLimit(settings.questions_per_minute),
+                                  action_limit=action_limit, notice_limit=QuestionRateLimit(NOTICES_PER_MINUTE))
         self.chat = ChatHandlers(self.runtime)
         self.admin = AdminHandlers(self.runtime)
 
@@ -129,9 +133,27 @@ class NewsqaBot:
                                           refresh_seconds=self.refresh_seconds)
         await runtime.answers.start()
         await application.bot.set_my_commands(COMMANDS)
-        stats = runtime.reader.snapshot.stats()
+        stats = runtime.index_stats()
         log.info("@%s answers from %s (%s) in %s", application.bot.username, plural(stats.articles, "article"),
                  plural(stats.chunks, "passage"), self.settings.index_dir)
+        log.info("%s", self.access_mode())
+
+    def access_mode(self) -> str:
+        """Who may use the bot, in one line for the log at start."""
+        admins = plural(len(self.settings.admin_users), "admin")
+        if not self.settings.allowed_users:
+            return f"access: open to everyone (NEWSQA_ALLOWED_USERS is empty); {admins}"
+        return (f"access: only {plural(len(self.settings.allowed_users), 'allowed user')} and {admins} "
+                f"(NEWSQA_ALLOWED_USERS); everyone else is refused")
+
+    @property
+    def reader(self) -> IndexReader | None:
+        """The index reader answers come from (set when the bot starts)."""
+        return self.runtime.reader
+
+    def index_stats(self) -> StoreStats:
+        """The index's counts, read once per generation."""
+        return self.runtime.index_stats()
 
     async def shut_down(self, application: Application) -> None:
         """Stop the answering thread and close the question store."""

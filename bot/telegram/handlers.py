@@ -8,6 +8,7 @@ thread in `batching`, the button store in `state`) -> `formatting.answer_card` -
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -20,7 +21,9 @@ from .access import addressed
 from .formatting import RichText, SourceLine, Span, answer_card, context_view, not_found, plural, sources_page
 from .runtime import BotRuntime
 from .state import AskedQuestion
-from .texts import EXAMPLE_QUESTION, EXPIRED, HELP
+from .texts import EXAMPLE_QUESTION, EXPIRED, HELP, SLOW_DOWN
+
+log = logging.getLogger(__name__)
 
 SOURCES_PER_PAGE = 10
 
@@ -55,9 +58,25 @@ class ChatHandlers:
         self.runtime = runtime
         self.delivery = runtime.delivery
 
+    async def _metered(self, update: Update) -> bool:
+        """Count an action (a button, /sources, /stats...) against the user's limit; False, after
+        a "slow down" (while the user's notices last), when it is over."""
+        user, runtime = update.effective_user, self.runtime
+        if user is None or runtime.action_limit.allow(user.id):
+            return True
+        log.info("user %s is over NEWSQA_ACTIONS_PER_MINUTE", user.id)
+        notice = runtime.notice_limit.allow(user.id)
+        if update.callback_query is not None:  # answered anyway: the client's spinner stops
+            await update.callback_query.answer(SLOW_DOWN if notice else None)
+        elif notice and update.effective_message is not None:
+            await self.delivery.reply(update.effective_message, RichText.of(SLOW_DOWN))
+        return False
+
     # -- commands -----------------------------------------------------------------------
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Welcome, with an example question."""
+        if not await self._metered(update):
+            return
         name = update.effective_user.first_name if update.effective_user else "there"
         text = RichText.of(f"Hello {name}! Ask me a question about the news, for example:\n",
                            Span(EXAMPLE_QUESTION, italic=True), "\n\n") + HELP
@@ -65,6 +84,8 @@ class ChatHandlers:
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """How to ask."""
+        if not await self._metered(update):
+            return
         await self.delivery.reply(update.effective_message, HELP)
 
     async def ask(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -89,20 +110,28 @@ class ChatHandlers:
 
     async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Point to /help for commands the bot does not know."""
+        if not await self._metered(update):
+            return
         await self.delivery.reply(update.effective_message, RichText.of("I do not know that command. See /help."))
 
     async def not_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Explain that questions are text."""
+        if not await self._metered(update):
+            return
         await self.delivery.reply(update.effective_message, RichText.of("Please send your question as text."))
 
     async def sources(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """List the indexed articles, one page at a time."""
+        if not await self._metered(update):
+            return
         text, markup = await asyncio.to_thread(self._sources_page, 0)
         await self.delivery.reply(update.effective_message, text, markup)
 
     async def sources_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Turn the page of /sources."""
         query = update.callback_query
+        if not await self._metered(update):
+            return
         page = callbacks.parse_sources_page(query.data)
         if page is None:
             await query.answer(EXPIRED)
@@ -113,7 +142,7 @@ class ChatHandlers:
 
     def _sources_page(self, page: int) -> tuple[RichText, InlineKeyboardMarkup | None]:
         snapshot = self.runtime.reader.snapshot
-        total = snapshot.stats().articles
+        total = self.runtime.index_stats().articles
         pages = max(1, -(-total // SOURCES_PER_PAGE))
         page = min(page, pages - 1)
         rows = snapshot.list_articles(page * SOURCES_PER_PAGE, SOURCES_PER_PAGE)
@@ -128,7 +157,9 @@ class ChatHandlers:
 
     async def stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Articles, chunks and age of the index."""
-        stats = await asyncio.to_thread(self.runtime.reader.snapshot.stats)
+        if not await self._metered(update):
+            return
+        stats = await asyncio.to_thread(self.runtime.index_stats)
         text = RichText.of(
             Span("Index", bold=True),
             f"\n{plural(stats.articles, 'article')} ({plural(stats.sources, 'source')}), "
@@ -152,6 +183,8 @@ class ChatHandlers:
         user = message.from_user
         if user is not None and not runtime.rate_limit.allow(user.id):
             wait = max(1, round(runtime.rate_limit.retry_in(user.id)))
+            if not runtime.notice_limit.allow(user.id):
+                return  # told a moment ago
             await self.delivery.reply(message, RichText.of(
                 f"You are asking faster than I can read ({runtime.settings.questions_per_minute} questions "
                 f"a minute). Please try again in {wait} s."))
@@ -163,7 +196,7 @@ class ChatHandlers:
             if result.found:
                 key = await asyncio.to_thread(runtime.questions.save, message.chat_id, result)
             else:
-                articles = (await asyncio.to_thread(runtime.reader.snapshot.stats)).articles
+                articles = (await asyncio.to_thread(runtime.index_stats)).articles
         if not result.found:
             await self.delivery.reply(message, not_found(articles))
             return
@@ -185,6 +218,8 @@ class ChatHandlers:
     async def more(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Show the next (or previous) answer in place."""
         query = update.callback_query
+        if not await self._metered(update):
+            return
         found = await self._button_answer(update)
         if found is None:
             await query.answer(EXPIRED, show_alert=True)
@@ -197,6 +232,8 @@ class ChatHandlers:
     async def show_context(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Send the passage around a quote."""
         query = update.callback_query
+        if not await self._metered(update):
+            return
         found = await self._button_answer(update)
         if found is None:
             await query.answer(EXPIRED, show_alert=True)

@@ -7,7 +7,7 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from newsqa.index import IndexReader
+from newsqa.index import IndexReader, IndexStorage, StoreStats
 
 from ..app import NewsqaApp
 from ..settings import Settings
@@ -15,6 +15,10 @@ from .access import Access
 from .batching import BatchedAnswerer, QuestionRateLimit
 from .delivery import Delivery
 from .state import QuestionStore
+
+# "Slow down" notices one user gets per minute; past that the bot stays silent, so a user over
+# a limit never makes it send more than this.
+NOTICES_PER_MINUTE = 1
 
 
 @dataclass
@@ -27,9 +31,21 @@ class BotRuntime:
     access: Access
     delivery: Delivery
     rate_limit: QuestionRateLimit
+    # Everything else a user makes the bot do (buttons, /sources, /stats, refusals...).
+    action_limit: QuestionRateLimit
+    notice_limit: QuestionRateLimit
     reader: IndexReader | None = None
     answers: BatchedAnswerer | None = None
     questions: QuestionStore | None = None
     reindex_executor: ThreadPoolExecutor | None = None
     # One reindex (or /add) at a time.
     reindex_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _stats: tuple[IndexStorage, int, StoreStats] | None = field(default=None, init=False, repr=False)
+
+    def index_stats(self) -> StoreStats:
+        """The index's counts, read once per generation (they change only with it)."""
+        snapshot = self.reader.snapshot
+        cached = self._stats
+        if cached is None or cached[0] is not snapshot.storage or cached[1] != snapshot.generation:
+            cached = self._stats = (snapshot.storage, snapshot.generation, snapshot.stats())
+        return cached[2]

@@ -18,6 +18,7 @@ COMMANDS = [
 ]
 
 REFUSAL = "Sorry, this bot only answers its approved users."
+SLOW_DOWN = "You are pressing faster than I can keep up. Please wait a moment."
 EXPIRED = "This question has expired. Please ask it again."
 FAILED = "Sorry, something went wrong. Please try again."
 HELP = RichText.of(
