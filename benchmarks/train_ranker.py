@@ -33,8 +33,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from newsqa.bot.eval_cmd import dataset_index_dir
-from newsqa.bot.services import NewsqaServices
+from newsqa.bot.app import NewsqaApp
 from newsqa.bot.settings import load_settings
 from newsqa.index import IndexBuilder, IndexReader
 from newsqa.retrieval import QuestionAnswerer
@@ -72,15 +71,15 @@ class Dataset:
     cases: list[Case] = field(default_factory=list)
 
 
-def open_dataset(services: NewsqaServices, directory: Path, index_root: Path | None,
+def open_dataset(app: NewsqaApp, directory: Path, index_root: Path | None,
                  passages_per_question: int) -> Dataset:
-    index_dir = index_root / directory.name if index_root else dataset_index_dir(services, directory)
-    IndexBuilder(index_dir, services.encoder).update(directory / "articles")
+    index_dir = index_root / directory.name if index_root else app.dataset_index_dir(directory)
+    IndexBuilder(index_dir, app.encoder).update(directory / "articles")
     reader = IndexReader(index_dir)
     dataset = Dataset(directory.name, reader)
     questions = load_questions(directory)
     texts = [clean_question(q.question) for q in questions]
-    vectors = services.encoder.encode_queries(texts)
+    vectors = app.encoder.encode_queries(texts)
     retriever, featurizer = HybridRetriever(), SentenceFeaturizer()
     snapshot = reader.snapshot
     for question, text, vector in zip(questions, texts, vectors):
@@ -192,7 +191,7 @@ def main() -> None:
                              "(a benchmark cache; delete it after changing retrieval or features).")
     parser.add_argument("--save", action="store_true", help=f"Write the model fitted on all sets to {RANKER_FILE}.")
     args = parser.parse_args()
-    services = NewsqaServices(load_settings())
+    app = NewsqaApp(load_settings())
     began = time.perf_counter()
     passages = TOP_K * PASSAGES_PER_ANSWER
     datasets = []
@@ -201,9 +200,9 @@ def main() -> None:
         if cache is not None and cache.exists():
             datasets.append(pickle.loads(cache.read_bytes()))
             datasets[-1].reader = IndexReader(args.index_root / directory.name if args.index_root
-                                              else dataset_index_dir(services, directory))
+                                              else app.dataset_index_dir(directory))
             continue
-        datasets.append(open_dataset(services, directory, args.index_root, passages))
+        datasets.append(open_dataset(app, directory, args.index_root, passages))
         if cache is not None:
             reader, datasets[-1].reader = datasets[-1].reader, None
             cache.parent.mkdir(parents=True, exist_ok=True)
