@@ -197,6 +197,7 @@ FULL_DISK = textwrap.dedent('''
     import json, os, subprocess, sys
     from pathlib import Path
     from click.testing import CliRunner
+    from helpers import write_articles
     from newsqa.bot.cli import cli
 
     disk, articles = Path(sys.argv[1]), Path(sys.argv[2])
