@@ -11,12 +11,15 @@ from .embedding import DEFAULT_MODEL, EncodedPassages, SentenceTransformerEncode
 from .errors import (
     ArticleError,
     ArticlesDirNotFound,
+    FeedError,
+    FeedNotFound,
     IndexCorrupt,
     IndexLayerError,
     IndexLocked,
     IndexMismatch,
     IndexNotFound,
     ModelNotFound,
+    NotAFeed,
 )
 from .manifest import Manifest
 from .reader import IndexReader, IndexSnapshot, open_snapshot
@@ -33,5 +36,5 @@ __all__ = [
     "load_encoder", "open_snapshot", "scan_articles",
     "ArticleFetcher", "ArticleInbox", "ArticleOrigin", "ExtractedPage", "FetchError", "FetchedPage",
     "HtmlArticleExtractor", "ResponseTooLarge", "SavedArticle", "UnsupportedContent", "UnsupportedUrl",
-    "is_url", "writer_lock",
+    "is_url", "writer_lock", "FeedError", "FeedNotFound", "NotAFeed",
 ]
