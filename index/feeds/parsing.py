@@ -134,7 +134,8 @@ def parse_feed(data: bytes, url: str | None = None) -> ParsedFeed:
     problem = parsed.get("bozo_exception")
     if parsed.get("bozo") and not isinstance(problem, benign):
         # feedparser's loose parser would guess at the rest: half an item, a truncated title.
-        raise NotAFeed(f"{url or 'the feed'} is malformed XML ({str(problem).replace("<unknown>:", "line ")})")
+        where = str(problem).replace("<unknown>:", "line ")
+        raise NotAFeed(f"{url or 'the feed'} is malformed XML ({where})")
     entries = [
         FeedEntry(
             link=_clean(entry.get("link")), title=_clean(html.unescape(entry.get("title", "") or "")),
