@@ -28,6 +28,7 @@ from newsqa.retrieval import AnswerSet, EmptyQuestion, RetrievalError
 from . import telegram_cli
 from .add import add
 from .eval_cmd import eval_command
+from .feeds_cli import feeds
 from .services import LOCK_WAIT_SECONDS, NewsqaServices
 from .settings import Settings, load_settings
 from .watch import watch
@@ -273,6 +274,7 @@ cli.add_command(add)
 cli.add_command(watch)
 cli.add_command(telegram_cli.bot)
 cli.add_command(eval_command)
+cli.add_command(feeds)
 
 
 def main() -> None:
