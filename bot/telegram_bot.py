@@ -65,6 +65,7 @@ from .formatting import (
 from .question_store import AskedQuestion, QuestionStore
 from .services import NewsqaServices
 from .settings import Settings
+from .telegram_feeds import LATEST_PREFIX, FeedHandlers
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,10 @@ COMMANDS = [
     BotCommand("stats", "What the index holds and how fresh it is"),
     BotCommand("reindex", "Re-read the articles folder (admins)"),
     BotCommand("add", "Fetch an article from a URL and index it (admins)"),
+    BotCommand("latest", "The newest headlines"),
+    BotCommand("feeds", "The followed news feeds (admins)"),
+    BotCommand("feed_add", "Follow an RSS or Atom feed (admins)"),
+    BotCommand("feed_remove", "Stop following a feed (admins)"),
 ]
 
 REFUSAL = "Sorry, this bot only answers its approved users."
@@ -102,7 +107,7 @@ HELP = RichText.of(
     ", mention me, or reply to one of my messages.\n\n",
     "Under an answer, ", Span("More", bold=True), " shows the next answer and ",
     Span("Context", bold=True), " the passage around the quote.\n\n"
-    "/sources lists the articles, /stats shows how fresh the index is.",
+    "/latest shows the newest headlines, /sources lists the articles, /stats shows how fresh the index is.",
 )
 
 
@@ -131,7 +136,7 @@ def _ago(timestamp: float | None) -> str:
     return "just now"
 
 
-class NewsqaBot:
+class NewsqaBot(FeedHandlers):
     """One running bot: its handlers and the state they share (answerer, stores, limits)."""
 
     def __init__(self, settings: Settings, services: NewsqaServices,
@@ -172,6 +177,10 @@ class NewsqaBot:
         app.add_handler(CommandHandler("stats", self.stats))
         app.add_handler(CommandHandler("reindex", self.reindex))
         app.add_handler(CommandHandler("add", self.add))
+        app.add_handler(CommandHandler("latest", self.latest))
+        app.add_handler(CommandHandler("feeds", self.feeds))
+        app.add_handler(CommandHandler("feed_add", self.feed_add))
+        app.add_handler(CommandHandler("feed_remove", self.feed_remove))
         app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, self.question))
         app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND,
                                        self.group_message))
@@ -180,8 +189,12 @@ class NewsqaBot:
         app.add_handler(CallbackQueryHandler(self.more, pattern=r"^more:"))
         app.add_handler(CallbackQueryHandler(self.show_context, pattern=r"^ctx:"))
         app.add_handler(CallbackQueryHandler(self.sources_button, pattern=r"^src:"))
+        app.add_handler(CallbackQueryHandler(self.latest_button, pattern=f"^{LATEST_PREFIX}"))
         app.add_handler(CallbackQueryHandler(self.stale_button))
         app.add_error_handler(self.on_error)
+        # Feeds are polled off the event loop, first right after start-up, then every interval.
+        app.job_queue.run_repeating(self.poll_feeds, interval=self.settings.feed_interval, first=0,
+                                    name="poll-feeds")
         return app
 
     async def start_up(self, app: Application) -> None:

@@ -337,6 +337,17 @@ class DocumentStore:
         ).fetchall()
 
     @_locked
+    def latest_articles(self, offset: int = 0, limit: int = 20) -> list[tuple[str, str, str | None]]:
+        """(title, source, published) of indexed articles, newest publication date first;
+        undated ones after the dated, newest added first."""
+        return self.db.execute(
+            "SELECT a.title, min(s.source), a.published FROM articles a "
+            "JOIN sources s ON s.article_id = a.id GROUP BY a.id "
+            "ORDER BY a.published IS NULL, a.published DESC, a.added_at DESC, a.id DESC LIMIT ? OFFSET ?",
+            (limit, offset),
+        ).fetchall()
+
+    @_locked
     def stats(self) -> StoreStats:
         count = lambda table: self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: E731
         updated = self.meta("updated_at")

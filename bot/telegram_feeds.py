@@ -1,0 +1,164 @@
+"""The bot's feed commands and its feed polling job: /feeds, /feed_add, /feed_remove (admins),
+/latest (everyone allowed), and a JobQueue job that polls every NEWSQA_FEED_INTERVAL seconds.
+
+A mixin of `NewsqaBot` (it uses the bot's settings, services, reader, reindex lock and
+executor, and its reply helpers), kept apart so the bot's own file stays about answering.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import ContextTypes
+
+from newsqa.index import FeedError, FetchError, IndexLayerError, is_url
+from newsqa.index.fetch import ForbiddenAddress
+
+from .feeds import FeedService, FeedsPolled, poll_and_index
+from .formatting import RichText, SourceLine, Span, bullet_list, sources_page
+
+log = logging.getLogger(__name__)
+
+HEADLINES_PER_PAGE = 10
+# Callback data of the /latest page buttons: "lat:<page>".
+LATEST_PREFIX = "lat:"
+
+
+def latest_data(page: int) -> str:
+    return f"{LATEST_PREFIX}{page}"
+
+
+def latest_page_of(data: str) -> int | None:
+    """The page number in a /latest button's data, or None when it is not one."""
+    number = data.removeprefix(LATEST_PREFIX)
+    return int(number) if data.startswith(LATEST_PREFIX) and number.isdigit() else None
+
+
+class FeedHandlers:
+    """Feed commands and polling for `NewsqaBot`."""
+
+    @property
+    def feed_service(self) -> FeedService:
+        return FeedService(self.settings)
+
+    # -- polling ----------------------------------------------------------------------------
+    async def poll_feeds(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """JobQueue job: poll the feeds, index what came, let the answerer see it."""
+        if not await asyncio.to_thread(self.feed_service.feeds) or self._reindex_lock.locked():
+            return  # nothing followed, or a reindex runs: the next interval polls
+        async with self._reindex_lock:
+            try:
+                polled: FeedsPolled = await asyncio.get_running_loop().run_in_executor(
+                    self._reindex_executor, self._poll_and_index)
+            except IndexLayerError as error:
+                log.warning("feed poll failed: %s", error)
+                return
+        log.info("%s%s", polled.poll.summary(), f"; {polled.index.summary()}" if polled.index else "")
+        for feed in polled.poll.failed:
+            log.warning("feed %s: %s", feed.url, feed.error)
+
+    def _poll_and_index(self) -> FeedsPolled:
+        polled = poll_and_index(self.services)
+        if polled.index is not None:
+            self.reader.refresh()
+        return polled
+
+    # -- admins -----------------------------------------------------------------------------
+    async def feeds(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """List the followed feeds with their status (admins only)."""
+        message = update.effective_message
+        if not self.is_admin(update.effective_user):
+            await self._reply(message, RichText.of("Only admins can see the feeds (NEWSQA_ADMIN_USERS)."))
+            return
+        followed = await asyncio.to_thread(self.feed_service.feeds)
+        if not followed:
+            await self._reply(message, RichText.of("No feeds followed yet. Add one with ",
+                                                   Span("/feed_add https://news.example/rss.xml", italic=True)))
+            return
+        now = time.time()
+        lines = []
+        for feed in followed:
+            status = feed.status if feed.last_poll else "not polled yet"
+            if feed.backoff_until and feed.backoff_until > now:
+                status += f", {feed.failures} failures, backing off"
+            lines.append(f"{feed.title or feed.url} ({feed.url}): {status}; {feed.articles} articles"
+                         + (f" ({feed.error})" if feed.error else ""))
+        await self._reply(message, bullet_list(f"Followed feeds ({len(followed)}):", lines))
+
+    async def feed_add(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Follow a feed from a URL (admins only); chat fetch rules apply, now and at each poll."""
+        message = update.effective_message
+        if not self.is_admin(update.effective_user):
+            await self._reply(message, RichText.of("Only admins can add feeds (NEWSQA_ADMIN_USERS)."))
+            return
+        args = context.args or []
+        if len(args) != 1 or not is_url(args[0]):
+            await self._reply(message, RichText.of("Put one feed address after /feed_add, for example:\n",
+                                                   Span("/feed_add https://news.example/rss.xml", italic=True)))
+            return
+        try:
+            result = await asyncio.to_thread(self.feed_service.follow, args[0], from_chat=True)
+        except (FeedError, FetchError) as error:
+            text = RichText.of(Span("Could not follow it: ", bold=True), str(error))
+            if isinstance(error, ForbiddenAddress):
+                text = text + RichText.of("\n\nAddresses on private networks are refused unless "
+                                          "NEWSQA_FETCH_ALLOW_PRIVATE is true.")
+            await self._reply(message, text)
+            return
+        state = "Now following" if result.new else "Already following"
+        await self._reply(message, RichText.of(f"{state} ", Span(result.feed.title or result.feed.url, bold=True),
+                                               f" ({result.feed.url}). New entries are indexed at the next poll "
+                                               f"(every {self.settings.feed_interval:g} s)."))
+
+    async def feed_remove(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Stop following a feed (admins only)."""
+        message = update.effective_message
+        if not self.is_admin(update.effective_user):
+            await self._reply(message, RichText.of("Only admins can remove feeds (NEWSQA_ADMIN_USERS)."))
+            return
+        args = context.args or []
+        if len(args) != 1:
+            await self._reply(message, RichText.of("Put the feed's address after /feed_remove (see /feeds)."))
+            return
+        try:
+            feed = await asyncio.to_thread(self.feed_service.unfollow, args[0])
+        except FeedError as error:
+            await self._reply(message, RichText.of(str(error)))
+            return
+        await self._reply(message, RichText.of("No longer following ", Span(feed.title or feed.url, bold=True),
+                                               f"; its {feed.articles} articles stay indexed."))
+
+    # -- everyone ---------------------------------------------------------------------------
+    async def latest(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The newest indexed headlines with date and link, a page at a time."""
+        text, markup = await asyncio.to_thread(self._latest_page, 0)
+        await self._reply(update.effective_message, text, markup)
+
+    async def latest_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Turn the page of /latest."""
+        query = update.callback_query
+        page = latest_page_of(query.data or "")
+        if page is None:
+            await query.answer("This list has expired. Send /latest again.")
+            return
+        text, markup = await asyncio.to_thread(self._latest_page, page)
+        await self._edit(query.message, text, markup)
+        await query.answer()
+
+    def _latest_page(self, page: int) -> tuple[RichText, InlineKeyboardMarkup | None]:
+        snapshot = self.reader.snapshot
+        total = snapshot.stats().articles
+        pages = max(1, -(-total // HEADLINES_PER_PAGE))
+        page = min(page, pages - 1)
+        rows = snapshot.store.latest_articles(page * HEADLINES_PER_PAGE, HEADLINES_PER_PAGE)
+        lines = [SourceLine(title, source, published) for title, source, published in rows]
+        text = sources_page(lines, page * HEADLINES_PER_PAGE + 1, page, pages, total, heading="Latest headlines")
+        buttons = []
+        if page > 0:
+            buttons.append(InlineKeyboardButton("Newer", callback_data=latest_data(page - 1)))
+        if page + 1 < pages:
+            buttons.append(InlineKeyboardButton("Older", callback_data=latest_data(page + 1)))
+        return text, InlineKeyboardMarkup([buttons]) if buttons else None
