@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -191,6 +192,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
         site = self.server
+        if self.path == "/slow.xml":  # a feed that never answers in time
+            time.sleep(3)
         with site.lock:
             route = site.routes.get(self.path)
             failing = self.path == "/flaky.xml" and site.flaky_failing

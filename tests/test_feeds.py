@@ -177,6 +177,23 @@ def test_a_feed_that_starts_failing_backs_off_and_recovers(fresh_site, folders):
     assert (record.status, record.failures, record.backoff_until, record.error) == ("ok", 0, None, None)
 
 
+def test_a_timeout_fails_one_feed_and_the_others_are_polled(site, folders):
+    articles, registry = folders
+    follow(registry, site, "/slow.xml", "/rdf.xml")
+    report = FeedPoller(registry, articles, timeout=1.0).poll()
+    assert [f.status for f in report.feeds] == ["failed", "ok"]
+    assert "no answer within 1 s" in report.feeds[0].error and report.added == 1
+
+
+def test_robots_txt_can_be_ignored_by_the_operator(site, folders):
+    articles, registry = folders
+    follow(registry, site, "/rss.xml")
+    start = len(site.requests)
+    report = FeedPoller(registry, articles, respect_robots=False).poll()
+    assert "/robots.txt" not in site.paths(start) and "/private/orchard.html" in site.paths(start)
+    assert next(a for a in report.feeds[0].added if "apple" in a.title).text_from == "page"
+
+
 def test_a_huge_feed_is_capped_and_the_rest_waits(fresh_site, folders):
     articles, registry = folders
     items = "".join(f"<item><title>Story number {n}</title><link>{fresh_site.base}/gen/{n}</link>"
