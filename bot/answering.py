@@ -13,6 +13,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 
 from newsqa.retrieval import AnswerSet, QuestionAnswerer
 
@@ -36,7 +37,7 @@ class BatchedAnswerer:
         self.max_batch = max_batch
         self.refresh_seconds = refresh_seconds
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsqa-answer")
-        self._queue: asyncio.Queue[tuple[str, asyncio.Future[AnswerSet]]] | None = None
+        self._queue: asyncio.Queue[tuple[tuple[str, date | None], asyncio.Future[AnswerSet]]] | None = None
         self._worker: asyncio.Task[None] | None = None
         self._refreshed = time.monotonic()
 
@@ -54,8 +55,9 @@ class BatchedAnswerer:
             future.cancel()
         self._executor.shutdown(wait=True, cancel_futures=True)
 
-    async def ask(self, question: str) -> AnswerSet:
-        """The answers to `question`, computed off the event loop.
+    async def ask(self, question: str, as_of: date | None = None) -> AnswerSet:
+        """The answers to `question` as of the day `as_of` (today when None), computed off
+        the event loop.
 
         Raises:
             EmptyQuestion: the question has no words.
@@ -64,7 +66,7 @@ class BatchedAnswerer:
         if self._queue is None:
             raise RuntimeError("BatchedAnswerer.start() must be awaited before ask()")
         future: asyncio.Future[AnswerSet] = asyncio.get_running_loop().create_future()
-        await self._queue.put((question, future))
+        await self._queue.put(((question, as_of or date.today()), future))
         return await future
 
     async def _run(self) -> None:
@@ -94,13 +96,13 @@ class BatchedAnswerer:
                 if not future.done():
                     future.set_result(result)
 
-    def _answer(self, questions: list[str]) -> list[AnswerSet]:
+    def _answer(self, questions: list[tuple[str, date | None]]) -> list[AnswerSet]:
         """Runs on the worker thread: pick up a re-indexed corpus, then answer."""
         now = time.monotonic()
         if now - self._refreshed >= self.refresh_seconds:
             self._refreshed = now
             self.answerer.reader.refresh()
-        return self.answerer.ask_many(questions, self.k)
+        return self.answerer.ask_many([q for q, _ in questions], self.k, as_of=[day for _, day in questions])
 
 
 class QuestionRateLimit:

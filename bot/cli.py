@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import click
@@ -158,7 +159,7 @@ def _print_answers(result: AnswerSet) -> None:
     for number, answer in enumerate(result.answers, 1):
         click.echo(f"{number}. “{answer.quote}”")
         click.echo(f"   {answer.title}" + (f" ({answer.published})" if answer.published else ""))
-        click.echo(f"   {answer.source}  ·  score {answer.score:.2f}")
+        click.echo(f"   {answer.url or answer.source}  ·  score {answer.score:.2f}")
         if number < len(result.answers):
             click.echo()
 
@@ -172,30 +173,78 @@ def _reader(services: NewsqaServices):
     return services.open_reader(on_missing=build)
 
 
+class IsoDay(click.ParamType):
+    """A calendar day written YYYY-MM-DD."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(f"{value!r} is not a day in the form YYYY-MM-DD (e.g. 2023-03-02)", param, ctx)
+
+
+def _stdin_question(line: str, default_as_of: date) -> tuple[str, date]:
+    """A line of `ask --json` input: plain text, or a JSON object {"question", "as_of"}.
+
+    Raises:
+        ValueError: a JSON line that is not such an object, or a bad as_of.
+    """
+    text = line.rstrip("\n")
+    if not text.lstrip().startswith("{"):
+        return text, default_as_of
+    try:
+        payload = json.loads(text)
+    except ValueError as error:
+        raise ValueError(f"not a JSON object: {error}") from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("question"), str):
+        raise ValueError('a JSON line needs a "question" string, e.g. {"question": "...", "as_of": "2023-03-02"}')
+    as_of = payload.get("as_of")
+    if as_of is None:
+        return payload["question"], default_as_of
+    try:
+        return payload["question"], date.fromisoformat(str(as_of))
+    except ValueError:
+        raise ValueError(f"as_of {as_of!r} is not a day in the form YYYY-MM-DD") from None
+
+
 @cli.command()
 @click.argument("question", required=False)
 @click.option("-k", "--top", "k", type=click.IntRange(1, 50), default=3, show_default=True,
               help="How many answers to show.")
+@click.option("--as-of", "as_of", type=IsoDay(), default=None,
+              help="Answer as of this day: nothing published after it is quoted, and \"this week\" "
+                   "is the week before it [default: today].")
+@click.option("--since", type=IsoDay(), default=None,
+              help="Only quote articles published on or after this day.")
 @click.option("--json", "as_json", is_flag=True,
-              help="Print JSON; without QUESTION, answer each line of stdin with one JSON line.")
+              help="Print JSON; without QUESTION, answer each line of stdin with one JSON line "
+                   "(a line may be {\"question\": ..., \"as_of\": \"YYYY-MM-DD\"}).")
 @click.pass_context
-def ask(ctx: click.Context, question: str | None, k: int, as_json: bool) -> None:
+def ask(ctx: click.Context, question: str | None, k: int, as_of: date | None, since: date | None,
+        as_json: bool) -> None:
     """Answer QUESTION with quotes from the articles (builds the index if there is none).
 
     \b
     Example:
       newsqa ask "who led the Chinese delegation?"
+      newsqa ask --as-of 2023-03-02 "what did the Supreme Court take up this week?"
       newsqa ask -k 5 --json "who led the Chinese delegation?"
       printf 'who led the Chinese delegation?\\nwhen is Victory Day?\\n' | newsqa ask --json
+      echo '{"question": "who won?", "as_of": "2023-03-03"}' | newsqa ask --json
     """
     services = _services(ctx)
     if question is None and not as_json:
         raise click.UsageError("give a QUESTION, or use --json to read questions from stdin", ctx)
     if question is not None and not question.strip():
         raise EmptyQuestion("the question is empty; ask something like “who led the Chinese delegation?”")
+    day = as_of or date.today()
     answerer = services.answerer(_reader(services))
     if question is not None:
-        result = answerer.ask(question, k)
+        result = answerer.ask(question, k, as_of=day, since=since)
         if as_json:
             click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
         else:
@@ -204,8 +253,9 @@ def ask(ctx: click.Context, question: str | None, k: int, as_json: bool) -> None
     for line in sys.stdin:
         text = line.rstrip("\n")
         try:
-            payload = answerer.ask(text, k).to_dict()
-        except EmptyQuestion as error:
+            text, line_day = _stdin_question(line, day)
+            payload = answerer.ask(text, k, as_of=line_day, since=since).to_dict()
+        except (EmptyQuestion, ValueError) as error:
             payload = {"question": text, "found": False, "answers": [], "error": str(error)}
         click.echo(json.dumps(payload, ensure_ascii=False))
         sys.stdout.flush()
@@ -235,7 +285,7 @@ def chat(ctx: click.Context, k: int) -> None:
             break
         answerer.reader.refresh()
         try:
-            _print_answers(answerer.ask(question, k))
+            _print_answers(answerer.ask(question, k, as_of=date.today()))
         except EmptyQuestion as error:
             click.echo(str(error), err=True)
         click.echo()

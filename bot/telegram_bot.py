@@ -479,7 +479,9 @@ class NewsqaBot(FeedHandlers):
                 f"a minute). Please try again in {wait} s."))
             return
         async with self._typing(message.chat):
-            result = await self.answers.ask(question)
+            # As of the day the message was sent (UTC): a question queued during an outage
+            # is answered about its own day's news.
+            result = await self.answers.ask(question, message.date.date() if message.date else None)
             if result.found:
                 key = await asyncio.to_thread(self.questions.save, message.chat_id, result)
             else:

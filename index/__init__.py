@@ -1,6 +1,7 @@
 """Index layer: articles in, a persisted hybrid index out (FAISS + FTS5 keyword + documents)."""
 
 from .articles import Article, ArticleCleaner, ArticleReader, decode_text
+from .dates import PublishedWindow, iso_date
 from .builder import IndexBuilder, IndexReport, SkippedArticle, scan_articles, writer_lock
 from .chunking import Chunker, ChunkingSettings, ChunkSpan, SentenceSpan, SentenceSplitter
 from .fetch import ArticleFetcher, FetchedPage, FetchError, ResponseTooLarge, UnsupportedContent, UnsupportedUrl, is_url
@@ -23,11 +24,11 @@ from .errors import (
 )
 from .manifest import Manifest
 from .reader import IndexReader, IndexSnapshot, open_snapshot
-from .store import DocumentStore, StoredChunk, StoredSentence, StoreStats, keyword_terms
+from .store import STOPWORDS, DocumentStore, StoredChunk, StoredSentence, StoreStats, keyword_terms
 from .vectors import FaissVectorStore, VectorHits, VectorStore
 
 __all__ = [
-    "DEFAULT_MODEL", "Article", "ArticleCleaner", "ArticleError", "ArticleReader", "ArticlesDirNotFound",
+    "DEFAULT_MODEL", "STOPWORDS", "PublishedWindow", "iso_date", "Article", "ArticleCleaner", "ArticleError", "ArticleReader", "ArticlesDirNotFound",
     "ChunkSpan", "Chunker", "ChunkingSettings", "DocumentStore", "EncodedPassages", "FaissVectorStore",
     "IndexBuilder", "IndexCorrupt", "IndexLayerError", "IndexLocked", "IndexMismatch", "IndexNotFound",
     "IndexReader", "IndexReport", "IndexSnapshot", "Manifest", "ModelNotFound", "SentenceSpan",

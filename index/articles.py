@@ -12,9 +12,9 @@ import codecs
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
+from .dates import iso_date
 from .errors import ArticleError
 from .html import HtmlArticleExtractor, declared_charset
 from .origin import ArticleOrigin
@@ -217,15 +217,6 @@ def decode_text(data: bytes, declared: str | None = None) -> str:
     return str(best)
 
 
-def _iso_date(value: str) -> str:
-    """`2024-03-04T09:00:00Z` -> `2024-03-04`; other forms are kept as written."""
-    value = value.strip().strip("'\"")
-    try:
-        return datetime.fromisoformat(value).date().isoformat()
-    except ValueError:
-        return value
-
-
 def split_front_matter(raw: str) -> tuple[dict[str, str], str]:
     """Metadata from a leading `---` block of `key: value` lines, and the text after it."""
     match = _FRONT_MATTER.match(raw.replace("\r\n", "\n"))
@@ -236,8 +227,10 @@ def split_front_matter(raw: str) -> tuple[dict[str, str], str]:
         key, _, value = line.partition(":")
         field_name = _FRONT_MATTER_KEYS.get(key.strip().lower())
         value = value.strip().strip("'\"").strip()
+        if field_name == "published":
+            value = iso_date(value) or ""
         if field_name and value and field_name not in meta:
-            meta[field_name] = _iso_date(value) if field_name == "published" else value
+            meta[field_name] = value
     return meta, raw.replace("\r\n", "\n")[match.end():]
 
 
@@ -288,6 +281,6 @@ class ArticleReader:
         page = self.html.extract(decode_text(data, charset), url=origin.url if origin else None)
         return self.cleaner.clean(
             "\n\n".join(page.paragraphs), key=key, source=source, fallback_title=path.stem,
-            title=page.title, published=page.published, author=page.author,
+            title=page.title, published=iso_date(page.published), author=page.author,
             url=origin.url if origin else page.url,
         )

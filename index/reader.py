@@ -12,6 +12,7 @@ under it simply reads the state again.
 
 from __future__ import annotations
 
+import functools
 import logging
 import sqlite3
 import threading
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .dates import PublishedWindow
 from .errors import IndexCorrupt, IndexLayerError
 from .manifest import MANIFEST_NAME, Manifest
 from .store import DocumentStore, StoredChunk, StoreStats
@@ -47,17 +49,33 @@ class IndexSnapshot:
     generation: int
     manifest_mtime: int
 
-    def vector_search(self, vectors: np.ndarray, k: int) -> list[VectorHits]:
-        return self.vectors.search(vectors, k)
+    def vector_search(self, vectors: np.ndarray, k: int, window: PublishedWindow | None = None) -> list[VectorHits]:
+        """Nearest chunks by cosine; only of articles published inside `window` when given."""
+        if window is None or window.is_open:
+            return self.vectors.search(vectors, k)
+        return self.vectors.search(vectors, k, self.chunk_ids_in(window))
 
-    def keyword_search(self, query: str, k: int) -> list[tuple[int, float]]:
-        return self.store.keyword_search(query, k)
+    def keyword_search(self, query: str, k: int, window: PublishedWindow | None = None) -> list[tuple[int, float]]:
+        """Chunks by BM25; only of articles published inside `window` when given."""
+        return self.store.keyword_search(query, k, window)
+
+    def chunk_ids_in(self, window: PublishedWindow) -> np.ndarray:
+        """Ids of the chunks inside `window`, remembered per generation (questions of one
+        day share them)."""
+        return _window_ids(self.store, self.generation, window)
 
     def chunks(self, chunk_ids: Sequence[int]) -> dict[int, StoredChunk]:
         return self.store.chunks(chunk_ids)
 
     def stats(self) -> StoreStats:
         return self.store.stats()
+
+
+@functools.lru_cache(maxsize=16)
+def _window_ids(store: DocumentStore, generation: int, window: PublishedWindow) -> np.ndarray:
+    ids = store.chunk_ids_in(window)
+    ids.flags.writeable = False
+    return ids
 
 
 def _manifest_mtime(directory: Path) -> int:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .dates import PublishedWindow
 from .errors import IndexCorrupt
 
 SCHEMA = """
@@ -87,6 +88,25 @@ def keyword_terms(text: str) -> list[str]:
         if term not in STOPWORDS and term not in seen:
             seen[term] = None
     return list(seen)
+
+
+# `published` holds ISO days; anything else (an index written before dates were normalised)
+# counts as undated, and undated articles are inside every window.
+_DATED = "coalesce(a.published, '') GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'"
+
+
+def _window_clause(window: PublishedWindow) -> tuple[str, tuple[str, ...]]:
+    """SQL condition on articles `a` for `window`, with its parameters."""
+    bounds, values = [], []
+    if window.since is not None:
+        bounds.append("substr(a.published, 1, 10) >= ?")
+        values.append(window.since)
+    if window.until is not None:
+        bounds.append("substr(a.published, 1, 10) <= ?")
+        values.append(window.until)
+    if not bounds:
+        return "1", ()
+    return f"(NOT {_DATED} OR ({' AND '.join(bounds)}))", tuple(values)
 
 
 def to_blob(vector: np.ndarray) -> bytes:
@@ -242,18 +262,36 @@ class DocumentStore:
         return found
 
     @_locked
-    def keyword_search(self, query: str, k: int) -> list[tuple[int, float]]:
-        """Chunk ids ranked by BM25 for the content words of `query` (higher is better)."""
+    def keyword_search(self, query: str, k: int, window: PublishedWindow | None = None) -> list[tuple[int, float]]:
+        """Chunk ids ranked by BM25 for the content words of `query` (higher is better),
+        only of articles published inside `window` when one is given."""
         terms = keyword_terms(query)
         if not terms or k <= 0:
             return []
         match = " OR ".join('"' + term.replace('"', '""') + '"' for term in terms[:64])
-        rows = self.db.execute(
-            "SELECT rowid, bm25(chunk_text) FROM chunk_text WHERE chunk_text MATCH ? "
-            "ORDER BY bm25(chunk_text) LIMIT ?",
-            (match, k),
-        ).fetchall()
+        if window is None or window.is_open:
+            rows = self.db.execute(
+                "SELECT rowid, bm25(chunk_text) FROM chunk_text WHERE chunk_text MATCH ? "
+                "ORDER BY bm25(chunk_text) LIMIT ?",
+                (match, k),
+            ).fetchall()
+        else:
+            where, values = _window_clause(window)
+            rows = self.db.execute(
+                "SELECT rowid, bm25(chunk_text) FROM chunk_text WHERE chunk_text MATCH ? AND rowid IN "
+                f"(SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {where}) "
+                "ORDER BY bm25(chunk_text) LIMIT ?",
+                (match, *values, k),
+            ).fetchall()
         return [(int(rowid), -float(score)) for rowid, score in rows]
+
+    @_locked
+    def chunk_ids_in(self, window: PublishedWindow) -> np.ndarray:
+        """Ids of every chunk whose article was published inside `window` (undated included)."""
+        where, values = _window_clause(window)
+        rows = self.db.execute(
+            f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {where}", values)
+        return np.fromiter((row[0] for row in rows), np.int64)
 
     @_locked
     def term_chunk_counts(self, stems: Sequence[str]) -> tuple[int, dict[str, int]]:

@@ -182,16 +182,22 @@ class FaissVectorStore:
     def __len__(self) -> int:
         return sum(int(self._segment(s).ntotal) for s in self._current.segments) - len(self._current.deleted)
 
-    def search(self, vectors: np.ndarray, k: int) -> list[VectorHits]:
-        """Top-k live ids per query vector, across all segments."""
+    def search(self, vectors: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[VectorHits]:
+        """Top-k live ids per query vector, across all segments; only ids in `allowed`
+        when it is given."""
         import faiss
 
         queries = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dimension)
-        if not self._current.segments or k <= 0:
+        if not self._current.segments or k <= 0 or (allowed is not None and not len(allowed)):
             return [VectorHits(np.zeros(0, np.int64), np.zeros(0, np.float32)) for _ in queries]
         selector = None
         if len(self._current.deleted):
             selector = faiss.IDSelectorNot(faiss.IDSelectorBatch(self._current.deleted))
+        parts = [selector]  # an AND selector may not keep its parts alive: hold them here
+        if allowed is not None:
+            keep = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+            parts.append(keep)
+            selector = keep if selector is None else faiss.IDSelectorAnd(keep, selector)
         all_ids, all_scores = [], []
         threads = faiss.omp_get_max_threads()
         if len(queries) <= _SINGLE_THREAD_QUERIES:
@@ -209,6 +215,7 @@ class FaissVectorStore:
                 all_scores.append(scores)
         finally:
             faiss.omp_set_num_threads(threads)
+            del parts
         ids = np.concatenate(all_ids, axis=1)
         scores = np.concatenate(all_scores, axis=1)
         results = []

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import date
 from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
 
-from newsqa.index import IndexReader, IndexSnapshot
+from newsqa.index import IndexReader, IndexSnapshot, iso_date
 
 from .answers import Answer, AnswerSet
 from .errors import EmptyQuestion
 from .hybrid import HybridRetriever
-from .quotes import QuestionTerms, Quote, QuotePicker
+from .quotes import Quote, QuotePicker
+from .terms import QuestionTerms
+from .timeframe import TimeFrame, time_frame
 
 # Relevance of a quote: its similarity to the question (the best of the sentence's and the
 # passage's cosine) plus COVERAGE_WEIGHT times the IDF-weighted share of the question's words
@@ -75,24 +78,29 @@ class QuestionAnswerer:
         self.passage_coverage_weight = passage_coverage_weight
         self.passages_per_answer = passages_per_answer
 
-    def ask(self, question: str, k: int = 3) -> AnswerSet:
-        """The top `k` quoted answers to `question`.
+    def ask(self, question: str, k: int = 3, *, as_of: date | None = None,
+            since: date | None = None) -> AnswerSet:
+        """The top `k` quoted answers to `question`, as of the day `as_of`: nothing published
+        after it is quoted, and "this week" means the week before it (None: no bound).
+        `since` keeps only articles published on or after that day.
 
         Raises:
             EmptyQuestion: the question has no words.
         """
-        return self.ask_many([question], k)[0]
+        return self.ask_many([question], k, as_of=[as_of], since=since)[0]
 
-    def ask_many(self, questions: Sequence[str], k: int = 3) -> list[AnswerSet]:
-        """Answers for several questions, embedding them in one batch.
+    def ask_many(self, questions: Sequence[str], k: int = 3, *,
+                 as_of: Sequence[date | None] | None = None, since: date | None = None) -> list[AnswerSet]:
+        """Answers for several questions (each with its own as-of day), embedding them in one batch.
 
         Raises:
             EmptyQuestion: one of the questions has no words.
         """
-        return [self.answer_set(question, quotes, k)
-                for question, quotes in zip(questions, self.candidates(questions, k))]
+        candidates = self.candidates(questions, k, as_of=as_of, since=since)
+        return [self.answer_set(question, quotes, k) for question, quotes in zip(questions, candidates)]
 
-    def candidates(self, questions: Sequence[str], k: int = 3) -> list[list[Quote]]:
+    def candidates(self, questions: Sequence[str], k: int = 3, *,
+                   as_of: Sequence[date | None] | None = None, since: date | None = None) -> list[list[Quote]]:
         """Each question's candidate quotes, best first, before the not-found rule; the
         questions are embedded in one batch.
 
@@ -100,17 +108,21 @@ class QuestionAnswerer:
             EmptyQuestion: one of the questions has no words.
         """
         cleaned = [clean_question(q) for q in questions]
+        days = list(as_of) if as_of is not None else [None] * len(cleaned)
         vectors = self.encoder.encode_queries(cleaned)
         snapshot = self.reader.snapshot
-        return [self.quotes(text, vector, k, snapshot) for text, vector in zip(cleaned, vectors)]
+        return [self.quotes(text, vector, k, snapshot, time_frame(text, day, since))
+                for text, vector, day in zip(cleaned, vectors, days)]
 
     def quotes(self, question: str, vector: np.ndarray, k: int = 3,
-               snapshot: IndexSnapshot | None = None) -> list[Quote]:
+               snapshot: IndexSnapshot | None = None, frame: TimeFrame | None = None) -> list[Quote]:
         """The candidate quotes, best first, for an already cleaned question and its vector:
         one per passage of the `k * passages_per_answer` retrieved, before the not-found rule."""
         snapshot = snapshot or self.reader.snapshot
-        passages = self.retriever.search(snapshot, question, vector, k=max(k, 1) * self.passages_per_answer)
-        return self.picker.pick(question, vector, passages, QuestionTerms.of(question, snapshot))
+        window = frame.window if frame is not None else None
+        passages = self.retriever.search(snapshot, question, vector, k=max(k, 1) * self.passages_per_answer,
+                                         window=window)
+        return self.picker.pick(question, vector, passages, QuestionTerms.of(question, snapshot), frame)
 
     def relevance(self, quote: Quote) -> float:
         """How surely `quote` is about the question; compared with `min_relevance`."""
@@ -134,7 +146,7 @@ class QuestionAnswerer:
             chunk = quote.passage.chunk
             answers.append(Answer(
                 quote=quote.text, passage=chunk.text, score=round(quote.score, 4), title=chunk.title,
-                source=chunk.source, published=chunk.published, url=chunk.url,
+                source=chunk.source, published=iso_date(chunk.published), url=chunk.url,
                 quote_start=quote.start, quote_end=quote.end, chunk_id=chunk.chunk_id,
             ))
             if len(answers) == k:

@@ -1,7 +1,8 @@
-"""Scoring answer quality on a question set: the metrics of `shared/eval/README.md`.
+"""Scoring answer quality on a question set.
 
 A dataset folder holds `articles/` (one article per file) and `questions.jsonl` (one line
-per question: `id`, `question`, `answers`, `doc_id`). An answer "hits" a text when one of
+per question: `id`, `question`, `answers`, `doc_id`, and in dated sets `as_of`, the day the
+question was asked: it is answered as of that day). An answer "hits" a text when one of
 its gold answers, SQuAD-normalised (lower case, no punctuation, no a/an/the, single
 spaces), is a substring of the normalised text.
 
@@ -26,6 +27,7 @@ import math
 import re
 import string
 import time
+from datetime import date
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +61,7 @@ class EvalQuestion:
     question: str
     answers: tuple[str, ...]
     doc_id: str | None = None
+    as_of: date | None = None  # asked as of this day (dated sets), else no bound
 
 
 def load_questions(dataset_dir: Path, limit: int | None = None) -> list[EvalQuestion]:
@@ -76,8 +79,10 @@ def load_questions(dataset_dir: Path, limit: int | None = None) -> list[EvalQues
                 continue
             try:
                 row = json.loads(line)
+                as_of = row.get("as_of")
                 questions.append(EvalQuestion(str(row["id"]), str(row["question"]),
-                                              tuple(str(a) for a in row.get("answers", [])), row.get("doc_id")))
+                                              tuple(str(a) for a in row.get("answers", [])), row.get("doc_id"),
+                                              date.fromisoformat(as_of) if as_of else None))
             except (ValueError, KeyError, TypeError) as error:
                 raise ValueError(f"{path}:{number}: not a question line ({error})") from None
             if limit is not None and len(questions) >= limit:
@@ -196,7 +201,7 @@ def answer_questions(answerer: QuestionAnswerer, questions: Sequence[EvalQuestio
     for start in range(0, len(questions), max(batch_size, 1)):
         batch = questions[start:start + max(batch_size, 1)]
         began = time.perf_counter()
-        candidates = answerer.candidates([q.question for q in batch], TOP_K)
+        candidates = answerer.candidates([q.question for q in batch], TOP_K, as_of=[q.as_of for q in batch])
         results = [answerer.answer_set(q.question, quotes, TOP_K) for q, quotes in zip(batch, candidates)]
         each = (time.perf_counter() - began) / len(batch)
         for question, quotes, result in zip(batch, candidates, results):
@@ -220,6 +225,7 @@ def measure_honesty(answerer: QuestionAnswerer, questions: Sequence[EvalQuestion
     found = 0
     for start in range(0, len(questions), max(batch_size, 1)):
         batch = questions[start:start + max(batch_size, 1)]
-        found += sum(r.found for r in answerer.ask_many([q.question for q in batch], 1))
+        found += sum(r.found for r in answerer.ask_many([q.question for q in batch], 1,
+                                                        as_of=[q.as_of for q in batch]))
     n = max(len(questions), 1)
     return HonestyReport(index_dataset, question_dataset, len(questions), (len(questions) - found) / n)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from newsqa.index import IndexSnapshot, StoredChunk
+from newsqa.index import IndexSnapshot, PublishedWindow, StoredChunk
 
 # RRF's k dampens the weight of top ranks. Cormack et al. (2009) use 60; on our eval sets
 # (docs/quality.md) a steeper k = 10 ranks better: both lists' first hits matter most.
@@ -52,11 +52,12 @@ class HybridRetriever:
         self.rrf_k = rrf_k
 
     def search(self, snapshot: IndexSnapshot, question: str, query_vector: np.ndarray,
-               k: int = 8) -> list[RetrievedPassage]:
-        """Top-k passages for `question` from `snapshot`, best first."""
-        hits = snapshot.vector_search(query_vector.reshape(1, -1), self.candidates)[0]
+               k: int = 8, window: PublishedWindow | None = None) -> list[RetrievedPassage]:
+        """Top-k passages for `question` from `snapshot`, best first; only of articles
+        published inside `window` when one is given."""
+        hits = snapshot.vector_search(query_vector.reshape(1, -1), self.candidates, window)[0]
         dense = {int(i): float(s) for i, s in zip(hits.ids, hits.scores)}
-        keyword = dict(snapshot.keyword_search(question, self.candidates))
+        keyword = dict(snapshot.keyword_search(question, self.candidates, window))
         fused = rrf_fuse([list(dense), list(keyword)], [self.dense_weight, self.keyword_weight], self.rrf_k)
         found: list[RetrievedPassage] = []
         # Fetch only the k needed; chunks deleted since the vectors were loaded are

@@ -1,168 +1,53 @@
 """Picking the sentence to quote from the retrieved passages.
 
-Each sentence of the top passages is scored from signals prepared at indexing time and
-cheap text features, never by running the model again:
-
-- its vector (mean-pooled from the passage's forward pass) against the question's;
-- coverage: the IDF-weighted share of the question's content words (porter stems) that
-  the sentence holds, the IDF coming from the keyword index's own term statistics, so a
-  rare name counts for more than a common verb;
-- whether it holds the kind of thing the question asks for (a person, a date, a number);
-- the rank of its passage in the fused retrieval.
-
-A neighbouring sentence of the same paragraph joins the quote when it scores nearly as
-well, so an answer spanning two sentences is quoted whole. The quotes (one per passage) are
-ranked by that score plus how much of the question their whole passage covers.
+Every sentence of the retrieved passages is scored by the learned ranker (`ranker.py`) from
+the signals of `features.py`: how similar it is to the question, how much of the question it
+holds, and whether it holds what the question asks for beyond the question's own words. The
+best sentence of each passage is that passage's quote; a neighbouring sentence of the same
+paragraph joins it when it is nearly as likely to hold the answer, so an answer spanning two
+sentences is quoted whole. Scrape junk (photo credits, "Related:", newsletter promos) is
+never quoted, and a leading dateline ("WASHINGTON (CNN) —") is left out of the quote.
 """
 
 from __future__ import annotations
 
 import math
 import re
-import sys
-import threading
-import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass, replace
 
 import numpy as np
-import Stemmer
 
-from newsqa.index import IndexSnapshot, keyword_terms
-
+from .features import QuestionProfile, SentenceFeaturizer
 from .hybrid import RetrievedPassage
+from .ranker import LinearRanker, shipped_ranker
+from .terms import QuestionTerms
+from .timeframe import TimeFrame
 
-# Weights of a sentence's score: embedding similarity, IDF-weighted coverage of the
-# question's terms, answer-type cue, and the retrieval rank of its passage (1/(rank+1)).
-# Tuned on xquad_en and covidqa (docs/quality.md): raising the cosine weight from 0.5 to
-# 3.0 took xquad_en quote_hit@1 from 0.81 to 0.86 and keeps the seed example (torch or ONNX
-# vectors) on the Li Hongzhong sentence; a passage prior above 0.2 hurt covidqa.
-W_COSINE, W_COVERAGE, W_CUE, W_RANK = 3.0, 1.0, 0.1, 0.2
-# Weight of the passage's own coverage of the question in the order of the answers: a
-# passage holding all the question's words, if spread over several sentences, ranks above
-# one whose best sentence merely resembles the question. 1.5 took covidqa passage_hit@5
-# from 0.789 to 0.809 and quote_hit@1 from 0.447 to 0.484; xquad_en stays within 0.003
-# (docs/quality.md).
-W_PASSAGE_COVERAGE = 1.5
-# Optional BM25-like length normalisation of coverage (1 - b + b * chars / AVERAGE_SENTENCE_CHARS).
-# Off: b = 0.25 and 0.5 shortened quotes but lost 1-5 points of quote_hit@1 (docs/quality.md).
-LENGTH_NORM, AVERAGE_SENTENCE_CHARS = 0.0, 150.0
-# A neighbour scoring at least this share of the best sentence joins the quote.
+# A neighbour at least this share as likely to hold the answer as the best sentence joins the quote.
 EXTEND_RATIO = 0.7
 MAX_QUOTE_CHARS = 400
-# Stems at least this long also match when one extends the other: porter leaves
-# "russia"/"russian" apart.
-PREFIX_STEM_CHARS = 5
-# Passages whose words' stems are kept between questions (~6 KB each with the text they are
-# keyed by: at most ~26 MB).
-PASSAGE_TERMS_CACHE = 4096
-_TERM = re.compile(r"\w+", re.UNICODE)
+# Recency, in log-odds added to a quote's score: a question that names a span ("this week")
+# prefers articles inside it; one that asks for the newest ("latest", "currently") prefers
+# newer articles, fading over RECENCY_DAYS. Undated articles get neither (never pushed below
+# their relevance). Tuned on half of news_dev's weeks (docs/quality.md).
+W_RECENT_SPAN = 1.0
+W_NEWEST = 0.5
+RECENCY_DAYS = 30.0
 
-_MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|"
-           "december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
-_DATE = re.compile(rf"\b(1[5-9]\d\d|20\d\d|{_MONTHS}|monday|tuesday|wednesday|thursday|friday|"
-                   rf"saturday|sunday|yesterday|today|century|decade)\b", re.IGNORECASE)
-_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-                     r"hundred|thousand|million|billion|dozen)\b", re.IGNORECASE)
-_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z'-]+)+\b")
-
-_local = threading.local()
-
-
-def _stemmer() -> Stemmer.Stemmer:
-    """A porter stemmer per thread (PyStemmer's are not thread-safe); the original Porter
-    algorithm, as FTS5's `porter` tokenizer uses, so stems match the keyword index's."""
-    stemmer = getattr(_local, "stemmer", None)
-    if stemmer is None:
-        stemmer = _local.stemmer = Stemmer.Stemmer("porter")
-    return stemmer
-
-
-def _fold(word: str) -> str:
-    """Lower case without diacritics, like FTS5's `unicode61 remove_diacritics 2`."""
-    word = word.casefold()
-    if word.isascii():
-        return word
-    return "".join(ch for ch in unicodedata.normalize("NFKD", word) if not unicodedata.combining(ch))
-
-
-def stem_words(words: Sequence[str]) -> list[str]:
-    """Porter stems of `words`, folded as the keyword index folds them."""
-    return _stemmer().stemWords([_fold(w) for w in words])
-
-
-@lru_cache(maxsize=PASSAGE_TERMS_CACHE)
-def _text_terms(text: str) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Offsets and porter stems of the words of a passage's text; cached, as the same
-    passages come back for many questions."""
-    matches = list(_TERM.finditer(text))
-    offsets = np.fromiter((m.start() for m in matches), np.int32, len(matches))
-    offsets.flags.writeable = False
-    return offsets, tuple(sys.intern(stem) for stem in stem_words([m.group() for m in matches]))
-
-
-def _question_cue(question: str) -> re.Pattern[str] | None:
-    """The pattern an answer to this kind of question usually contains."""
-    lowered = question.casefold()
-    if re.search(r"\bhow (many|much|long|old|far|large|big)\b|\bwhat (number|percentage|percent)\b", lowered):
-        return _NUMBER
-    if re.search(r"\bwhen\b|\bwhat (year|date|day|month|time)\b|\bwhich year\b|\bwhat century\b", lowered):
-        return _DATE
-    if re.search(r"\bwho(m|se)?\b", lowered):
-        return _NAME
-    return None
-
-
-@dataclass(frozen=True)
-class QuestionTerms:
-    """The question's content-word stems and their IDF weights in one index."""
-
-    stems: tuple[str, ...]
-    weights: np.ndarray  # one IDF per stem; rare words weigh more
-    _columns: dict[str, int | None] = field(default_factory=dict, compare=False, repr=False)
-    # Long stems by their first PREFIX_STEM_CHARS letters: stems that extend one another share them.
-    _heads: dict[str, list[tuple[int, str]]] = field(default_factory=dict, compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        for n, stem in enumerate(self.stems):
-            if len(stem) >= PREFIX_STEM_CHARS:
-                self._heads.setdefault(stem[:PREFIX_STEM_CHARS], []).append((n, stem))
-
-    @classmethod
-    def of(cls, question: str, snapshot: IndexSnapshot | None = None) -> "QuestionTerms":
-        """Stems of `question`, weighted by `snapshot`'s term statistics (equal weights without)."""
-        # One-letter leftovers ("s" of "Russia's" stems to "") carry no meaning.
-        stems = tuple(dict.fromkeys(s for s in stem_words(keyword_terms(question)) if len(s) >= 2))
-        if not stems:
-            return cls((), np.zeros(0, np.float32))
-        if snapshot is None:
-            return cls(stems, np.ones(len(stems), np.float32))
-        total, counts = snapshot.store.term_chunk_counts(stems)
-        # BM25's IDF; a word no chunk holds gets the highest weight (it is what the corpus lacks).
-        weights = [math.log(1 + (total - counts.get(s, 0) + 0.5) / (counts.get(s, 0) + 0.5)) for s in stems]
-        return cls(stems, np.asarray(weights, np.float32))
-
-    def matches(self, stems: Sequence[str]) -> list[tuple[int, int]]:
-        """(position in `stems`, column) of each of `stems` that matches a question stem."""
-        memo, found = self._columns, []
-        for position, stem in enumerate(stems):
-            n = memo[stem] if stem in memo else self.column(stem)
-            if n is not None:
-                found.append((position, n))
-        return found
-
-    def column(self, stem: str) -> int | None:
-        """Which of the question's stems `stem` matches: the same stem, or for stems of
-        PREFIX_STEM_CHARS or more, one that extends the other ("russia" ~ "russian")."""
-        memo = self._columns
-        if stem not in memo:
-            n = self.stems.index(stem) if stem in self.stems else None
-            if n is None and len(stem) >= PREFIX_STEM_CHARS:
-                n = next((i for i, q in self._heads.get(stem[:PREFIX_STEM_CHARS], ())
-                          if stem.startswith(q) or q.startswith(stem)), None)
-            memo[stem] = n
-        return memo[stem]
+# Sentences that are page furniture, never an answer.
+_JUNK = re.compile(
+    r"^\W*(related( articles?| stories| content)?\s*:|read (more|next)\b|more from\b|see also\b|"
+    r"sign up\b|subscribe\b|click here\b|follow us\b|(watch|listen)\s*:|advertisement\b|"
+    r"(photo|image|video)( credit)?s?\s*:|all rights reserved|copyright\b|©)"
+    r"|getty images\W*$|\((ap|afp|reuters) photo|\bnewsletter\b.*\bsign up\b|\bsign up\b.*\bnewsletter\b",
+    re.IGNORECASE,
+)
+# A dateline that opens a story: "WASHINGTON (CNN) —", "(CNN) —", "CNN —", "LONDON (Reuters) -".
+_DATELINE = re.compile(
+    r"^\s*(?:[A-Z][A-Za-z.'’-]*(?:[ ,]+[A-Z][A-Za-z.'’-]*){0,3}[ ,]*)?"
+    r"\(?(?:CNN(?: Business| Sport)?|AP|Reuters|AFP|UPI)\)?\s*[—–-]{1,2}\s+"
+)
 
 
 @dataclass(frozen=True)
@@ -185,78 +70,86 @@ class Quote:
 class QuotePicker:
     """Chooses the best sentence (or two) of each passage for a question."""
 
-    def __init__(self, w_cosine: float = W_COSINE, w_coverage: float = W_COVERAGE, w_cue: float = W_CUE,
-                 w_rank: float = W_RANK, extend_ratio: float = EXTEND_RATIO, length_norm: float = LENGTH_NORM,
-                 max_quote_chars: int = MAX_QUOTE_CHARS, w_passage_coverage: float = W_PASSAGE_COVERAGE) -> None:
-        self.w_cosine = w_cosine
-        self.w_passage_coverage = w_passage_coverage
-        self.w_coverage = w_coverage
-        self.w_cue = w_cue
-        self.w_rank = w_rank
+    def __init__(self, ranker: LinearRanker | None = None, extend_ratio: float = EXTEND_RATIO,
+                 max_quote_chars: int = MAX_QUOTE_CHARS, w_recent_span: float = W_RECENT_SPAN,
+                 w_newest: float = W_NEWEST, recency_days: float = RECENCY_DAYS) -> None:
+        self._ranker = ranker
+        self.featurizer = SentenceFeaturizer()
         self.extend_ratio = extend_ratio
-        self.length_norm = length_norm
         self.max_quote_chars = max_quote_chars
+        self.w_recent_span = w_recent_span
+        self.w_newest = w_newest
+        self.recency_days = recency_days
 
-    def pick(self, question: str, query_vector: np.ndarray, passages: list[RetrievedPassage],
-             terms: QuestionTerms | None = None) -> list[Quote]:
+    @property
+    def ranker(self) -> LinearRanker:
+        """The sentence ranker (the shipped one unless another was given), loaded at first use."""
+        if self._ranker is None:
+            self._ranker = shipped_ranker()
+        return self._ranker
+
+    def pick(self, question: str, query_vector: np.ndarray, passages: Sequence[RetrievedPassage],
+             terms: QuestionTerms | None = None, frame: TimeFrame | None = None) -> list[Quote]:
         """One quote per passage, best first."""
         terms = terms if terms is not None else QuestionTerms.of(question)
-        cue = _question_cue(question)
-        quotes = [self._pick_one(passage, query_vector, terms, cue) for passage in passages]
-        return sorted((q for q in quotes if q is not None), key=lambda q: -q.score)
-
-    def _presence(self, passage: RetrievedPassage, terms: QuestionTerms) -> np.ndarray:
-        """sentences x question stems: 1 where the sentence holds the stem."""
-        chunk = passage.chunk
-        presence = np.zeros((len(chunk.sentences), len(terms.stems)), np.float32)
-        if not terms.stems:
-            return presence
-        offsets, stems = _text_terms(chunk.text)
-        found = terms.matches(stems)
-        if not found:
-            return presence
-        tokens, columns = (np.asarray(values, np.int64) for values in zip(*found))
-        starts = np.fromiter((s.start for s in chunk.sentences), np.int64, len(chunk.sentences))
-        rows = np.searchsorted(starts, chunk.start + offsets[tokens], side="right") - 1
-        inside = rows >= 0
-        presence[rows[inside], columns[inside]] = 1.0
-        return presence
-
-    def _pick_one(self, passage: RetrievedPassage, query_vector: np.ndarray, terms: QuestionTerms,
-                  cue: re.Pattern[str] | None) -> Quote | None:
-        chunk = passage.chunk
-        if not chunk.sentences:
-            return None
-        presence = self._presence(passage, terms)
+        features = self.featurizer.features(QuestionProfile.of(question, terms), query_vector, passages)
+        scores = self.ranker.score(features.matrix) if len(features.matrix) else np.zeros(0, np.float32)
         total = float(terms.weights.sum())
-        coverage = presence @ terms.weights / total if total > 0 else np.zeros(len(chunk.sentences), np.float32)
-        cosine = np.stack([s.vector for s in chunk.sentences]) @ query_vector
-        hint = np.zeros(len(chunk.sentences), np.float32)
-        if cue is not None:
-            hint = np.asarray([1.0 if cue.search(chunk.article_text[s.start:s.end]) else 0.0
-                               for s in chunk.sentences], np.float32)
-        if self.length_norm:
-            chars = np.fromiter((s.end - s.start for s in chunk.sentences), np.float32, len(chunk.sentences))
-            coverage = coverage / (1 - self.length_norm + self.length_norm * chars / AVERAGE_SENTENCE_CHARS)
-        scores = self.w_cosine * cosine + self.w_coverage * coverage + self.w_cue * hint
+        quotes: list[Quote] = []
+        for index, passage in enumerate(passages):
+            rows = np.flatnonzero(features.passage_of == index)
+            if not len(rows):
+                continue
+            sentence_scores = scores[rows].astype(np.float64)
+            chunk = passage.chunk
+            for n, sentence in enumerate(chunk.sentences):
+                if _JUNK.search(chunk.article_text[sentence.start:sentence.end].strip()):
+                    sentence_scores[n] = -math.inf
+            if not np.isfinite(sentence_scores).any():
+                continue
+            presence = features.presence[index]
+            quote = self._quote(passage, sentence_scores, presence, terms, total,
+                                cosine=features.matrix[rows, 0])
+            quotes.append(self._with_recency(quote, frame))
+        return sorted(quotes, key=lambda q: -q.score)
+
+    def _quote(self, passage: RetrievedPassage, scores: np.ndarray, presence: np.ndarray,
+               terms: QuestionTerms, total: float, cosine: np.ndarray) -> Quote:
+        """The best sentence of one passage, joined by a neighbour nearly as good."""
+        chunk = passage.chunk
         best = int(np.argmax(scores))
         sentence = chunk.sentences[best]
         start, end = sentence.start, sentence.end
         used = presence[best]
-        order = sorted((best - 1, best + 1), key=lambda i: -scores[i] if 0 <= i < len(scores) else 0.0)
+        likely = 1.0 / (1.0 + np.exp(-scores))  # probabilities: comparable as ratios
+        order = sorted((best - 1, best + 1), key=lambda i: -likely[i] if 0 <= i < len(scores) else 0.0)
         for neighbour in order:
             if not 0 <= neighbour < len(scores):
                 continue
             other = chunk.sentences[neighbour]
             joined = (min(start, other.start), max(end, other.end))
-            if (other.paragraph == sentence.paragraph and scores[neighbour] >= self.extend_ratio * scores[best]
+            if (other.paragraph == sentence.paragraph and likely[neighbour] >= self.extend_ratio * likely[best]
                     and joined[1] - joined[0] <= self.max_quote_chars):
                 start, end = joined
                 used = np.maximum(used, presence[neighbour])
                 break
+        dateline = _DATELINE.match(chunk.article_text, start, end)
+        if dateline is not None and dateline.end() < end:
+            start = dateline.end()
         quote_coverage = float(used @ terms.weights / total) if total > 0 else 0.0
         passage_coverage = float(presence.max(axis=0) @ terms.weights / total) if total > 0 else 0.0
-        score = (float(scores[best]) + self.w_rank / (passage.rank + 1)
-                 + self.w_passage_coverage * passage_coverage)
-        return Quote(passage, start, end, score, max(float(cosine[best]), passage.dense), quote_coverage,
-                     passage_coverage)
+        return Quote(passage, start, end, float(scores[best]), max(float(cosine[best]), passage.dense),
+                     quote_coverage, passage_coverage)
+
+    def _with_recency(self, quote: Quote, frame: TimeFrame | None) -> Quote:
+        """`quote` with the recency its question asks for added to its score."""
+        if frame is None or not frame.wants_newest:
+            return quote
+        published = quote.passage.chunk.published
+        bonus = 0.0
+        if frame.recent(published):
+            bonus += self.w_recent_span
+        age = frame.age_days(published)
+        if age is not None:
+            bonus += self.w_newest * math.exp(-age / self.recency_days)
+        return replace(quote, score=quote.score + bonus) if bonus else quote

@@ -1,0 +1,195 @@
+"""Fit the sentence ranker (retrieval/ranker.json) on the shared eval sets, and show how it
+does on sets it was not fitted on.
+
+For every question of every set given, the passages `newsqa eval` would examine are
+retrieved once (as of the question's `as_of` where the set is dated) and each of their
+sentences becomes a row of `retrieval/features.py` features, labelled by whether it holds a
+gold answer. A logistic regression (scikit-learn) is fitted on those rows, each set weighing
+the same. Figures are those of `newsqa eval` (k = 5, not-found rule in force), scored by
+running the real QuotePicker and QuestionAnswerer with the fitted ranker:
+
+- `hand-set`: the weights before the learned ranker;
+- `cross-set`: fitted on every set but the one scored (the figure that generalises);
+- `news_dev halves`: fitted on the other sets plus one half of news_dev's weeks, scored on
+  the other half (and the reverse);
+- `all`: fitted on everything (in-sample), the model `--save` writes.
+
+    .venv/bin/python benchmarks/train_ranker.py ../shared/eval/xquad_en ../shared/eval/covidqa \\
+        ../shared/eval/news_dev [--index-root DIR] [--save]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from newsqa.bot.eval_cmd import dataset_index_dir
+from newsqa.bot.services import NewsqaServices
+from newsqa.bot.settings import load_settings
+from newsqa.index import IndexBuilder, IndexReader
+from newsqa.retrieval import QuestionAnswerer
+from newsqa.retrieval.answerer import PASSAGES_PER_ANSWER, clean_question
+from newsqa.retrieval.evaluation import TOP_K, EvalQuestion, QualityReport, answer_in, load_questions, score_answer_set
+from newsqa.retrieval.features import FEATURES, QuestionProfile, SentenceFeaturizer
+from newsqa.retrieval.hybrid import HybridRetriever, RetrievedPassage
+from newsqa.retrieval.quotes import QuotePicker
+from newsqa.retrieval.ranker import RANKER_FILE, LinearRanker
+from newsqa.retrieval.terms import QuestionTerms
+from newsqa.retrieval.timeframe import TimeFrame, time_frame
+
+# L2 strength of the logistic regression (scikit-learn's C: larger fits closer).
+C = 1.0
+
+
+@dataclass
+class Case:
+    """One question with what the answerer would see: passages, terms, time frame, features."""
+
+    question: EvalQuestion
+    text: str
+    vector: np.ndarray
+    passages: list[RetrievedPassage]
+    terms: QuestionTerms
+    frame: TimeFrame
+    features: np.ndarray
+    labels: np.ndarray
+
+
+@dataclass
+class Dataset:
+    name: str
+    reader: IndexReader
+    cases: list[Case] = field(default_factory=list)
+
+
+def open_dataset(services: NewsqaServices, directory: Path, index_root: Path | None,
+                 passages_per_question: int) -> Dataset:
+    index_dir = index_root / directory.name if index_root else dataset_index_dir(services, directory)
+    IndexBuilder(index_dir, services.encoder).update(directory / "articles")
+    reader = IndexReader(index_dir)
+    dataset = Dataset(directory.name, reader)
+    questions = load_questions(directory)
+    texts = [clean_question(q.question) for q in questions]
+    vectors = services.encoder.encode_queries(texts)
+    retriever, featurizer = HybridRetriever(), SentenceFeaturizer()
+    snapshot = reader.snapshot
+    for question, text, vector in zip(questions, texts, vectors):
+        frame = time_frame(text, question.as_of)
+        passages = retriever.search(snapshot, text, vector, passages_per_question, frame.window)
+        terms = QuestionTerms.of(text, snapshot)
+        features = featurizer.features(QuestionProfile.of(text, terms), vector, passages)
+        labels = np.asarray([answer_in(question.answers, _sentence_text(passages, p, s))
+                             for p, s in zip(features.passage_of, features.sentence_of)], np.float32)
+        dataset.cases.append(Case(question, text, vector, passages, terms, frame, features.matrix, labels))
+    return dataset
+
+
+def _sentence_text(passages: Sequence[RetrievedPassage], passage: int, sentence: int) -> str:
+    chunk = passages[passage].chunk
+    span = chunk.sentences[sentence]
+    return chunk.article_text[span.start:span.end]
+
+
+def fit(parts: Sequence[Sequence[Case]]) -> LinearRanker:
+    """A logistic ranker fitted on the cases of `parts`, each part weighing the same."""
+    matrices, labels, weights = [], [], []
+    for cases in parts:
+        rows = [c.features for c in cases if len(c.features)]
+        if not rows:
+            continue
+        matrix = np.vstack(rows)
+        matrices.append(matrix)
+        labels.append(np.concatenate([c.labels for c in cases if len(c.features)]))
+        weights.append(np.full(len(matrix), 1.0 / len(matrix)))
+    x, y, w = np.vstack(matrices), np.concatenate(labels), np.concatenate(weights)
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=C, max_iter=2000)
+    model.fit((x - mean) / scale, y, sample_weight=w * len(w) / w.sum())
+    return LinearRanker(FEATURES, mean.astype(np.float32), scale.astype(np.float32),
+                        model.coef_[0].astype(np.float32), float(model.intercept_[0]))
+
+
+def score(dataset: Dataset, cases: Sequence[Case], ranker: LinearRanker, picker_args: dict | None = None) -> QualityReport:
+    """`newsqa eval`'s figures for `cases`, answered with `ranker`."""
+    picker = QuotePicker(ranker, **(picker_args or {}))
+    answerer = QuestionAnswerer(dataset.reader, encoder=None, picker=picker)  # type: ignore[arg-type]
+    outcomes = []
+    for case in cases:
+        quotes = picker.pick(case.text, case.vector, case.passages, case.terms, case.frame)
+        outcomes.append(score_answer_set(case.question, answerer.answer_set(case.text, quotes, TOP_K), 0.0,
+                                         answerer.answer_set(case.text, quotes, TOP_K, threshold=False)))
+    return QualityReport.from_outcomes(dataset.name, outcomes)
+
+
+def halves(cases: Sequence[Case]) -> tuple[list[Case], list[Case]]:
+    """A dated set split by its weeks (as-of days alternate between the halves), so no week's
+    news is in both."""
+    days = sorted({c.question.as_of or date.min for c in cases})
+    first = set(days[0::2])
+    return ([c for c in cases if (c.question.as_of or date.min) in first],
+            [c for c in cases if (c.question.as_of or date.min) not in first])
+
+
+def row(label: str, report: QualityReport) -> str:
+    return (f"| {label} | {report.dataset} | {report.questions} | {report.quote_hit_at_1:.3f} | "
+            f"{report.quote_chars:.0f} | {report.passage_hit_at_1:.3f} | {report.passage_hit_at_5:.3f} | "
+            f"{report.ranking_passage_hit_at_5:.3f} | {report.not_found:.3f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("datasets", type=Path, nargs="+")
+    parser.add_argument("--index-root", type=Path, default=None,
+                        help="Folder holding one index per dataset, by its name [default: newsqa eval's cache].")
+    parser.add_argument("--save", action="store_true", help=f"Write the model fitted on all sets to {RANKER_FILE}.")
+    args = parser.parse_args()
+    services = NewsqaServices(load_settings())
+    began = time.perf_counter()
+    passages = TOP_K * PASSAGES_PER_ANSWER
+    datasets = [open_dataset(services, d, args.index_root, passages) for d in args.datasets]
+    print(f"(features of {sum(len(d.cases) for d in datasets)} questions in {time.perf_counter() - began:.0f} s)",
+          file=sys.stderr)
+    print("| ranker | scored on | questions | quote_hit@1 | quote chars | passage_hit@1 | passage_hit@5 | "
+          "ranking p@5 | not found |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    hand = LinearRanker.hand_set()
+    for dataset in datasets:
+        print(row("hand-set", score(dataset, dataset.cases, hand)), flush=True)
+    for held in datasets:
+        others = [d.cases for d in datasets if d is not held]
+        print(row(f"cross-set (fit on {', '.join(d.name for d in datasets if d is not held)})",
+                  score(held, held.cases, fit(others))), flush=True)
+    for dataset in datasets:
+        if not any(c.question.as_of for c in dataset.cases):
+            continue
+        first, second = halves(dataset.cases)
+        others = [d.cases for d in datasets if d is not dataset]
+        for train, test, name in ((first, second, "odd weeks"), (second, first, "even weeks")):
+            print(row(f"{dataset.name} halves (fit on the others + {name}, scored on the rest)",
+                      score(dataset, test, fit([*others, train]))), flush=True)
+    everything = fit([d.cases for d in datasets])
+    for dataset in datasets:
+        print(row("all (in-sample)", score(dataset, dataset.cases, everything)), flush=True)
+    print("\nweights (standardised features):", file=sys.stderr)
+    for name, weight in sorted(zip(FEATURES, everything.weights), key=lambda p: -abs(p[1])):
+        print(f"  {name:18s} {weight:+.3f}", file=sys.stderr)
+    if args.save:
+        payload = {"fitted_on": [d.name for d in datasets], "fitted": date.today().isoformat(), "C": C,
+                   "command": "benchmarks/train_ranker.py " + " ".join(str(d) for d in args.datasets),
+                   "model": everything.to_dict()}
+        RANKER_FILE.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+        print(f"saved {RANKER_FILE}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

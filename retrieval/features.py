@@ -1,0 +1,231 @@
+"""What says a sentence answers a question, as numbers: the learned ranker's input.
+
+Every signal is computed from what the index stored (sentence vectors pooled at indexing
+time, offsets) and the text itself; the model never runs again. Signals, per sentence of a
+retrieved passage:
+
+- similarity: the sentence's and the passage's cosine to the question, and the sentence's
+  relative to the best candidate of the question;
+- overlap: the IDF-weighted share of the question's words the sentence (and its passage,
+  and the article's title) holds, and the share of the question's word pairs it holds in order;
+- retrieval: the passage's fused rank and keyword score;
+- answer-bearing: what the sentence holds beyond the question's words (novelty: an echo of
+  the question holds nothing new), and whether that includes the kind of thing the question
+  asks for (a name for *who* and *which*, a number for *how many*, a date for *when*), near
+  the question's own words;
+- shape: a question mark, its length, whether it opens the article.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from newsqa.index import STOPWORDS
+
+from .hybrid import RetrievedPassage
+from .terms import PassageTerms, QuestionTerms, passage_terms
+
+# Words this close to one of the question's words count as "near" it (the focus phrase
+# "bridge engineer" next to "Tomas Varga").
+NEAR_TOKENS = 6
+
+FEATURES: tuple[str, ...] = (
+    "cos_sentence", "cos_passage", "cos_gap", "coverage", "coverage_gap", "passage_coverage",
+    "title_coverage", "bigrams", "rank_prior", "keyword", "novel_share", "novel_words",
+    "type_match", "type_match_near", "novel_name", "novel_number", "question_mark",
+    "log_chars", "article_opening", "echo",
+)
+
+_MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|"
+           "december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
+_DATE_WORD = re.compile(rf"^(1[5-9]\d\d|20\d\d|{_MONTHS}|monday|tuesday|wednesday|thursday|friday|"
+                        rf"saturday|sunday|yesterday|today|century|decade|\d+(st|nd|rd|th|s))$")
+_NUMBER_WORD = re.compile(r"^(\d[\d,.]*\w*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
+                          r"twelve|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|"
+                          r"thousand|million|billion|trillion|dozen|half|third|quarter|percent)$")
+
+# What a question asks for, by its wording.
+_ASKS_NUMBER = re.compile(r"\bhow (many|much|long|old|far|large|big|often|high|tall|fast)\b|"
+                          r"\bwhat (number|percentage|percent|share|amount|rate|price|age)\b", re.I)
+_ASKS_DATE = re.compile(r"\bwhen\b|\b(what|which) (year|date|day|month|time|decade|century)\b", re.I)
+_ASKS_NAME = re.compile(r"\bwho(m|se)?\b|\b(which|what)\b|\bwhere\b|\bname\b", re.I)
+
+
+def answer_kind(question: str) -> str | None:
+    """"number", "date", "name" or None: the kind of thing the question asks for."""
+    if _ASKS_NUMBER.search(question):
+        return "number"
+    if _ASKS_DATE.search(question):
+        return "date"
+    if _ASKS_NAME.search(question):
+        return "name"
+    return None
+
+
+@dataclass(frozen=True)
+class QuestionProfile:
+    """Everything about a question the features need, computed once per question."""
+
+    terms: QuestionTerms
+    kind: str | None
+    bigrams: frozenset[tuple[int, int]] = field(default_factory=frozenset)
+
+    @classmethod
+    def of(cls, question: str, terms: QuestionTerms) -> "QuestionProfile":
+        columns = [terms.column(stem) for stem in terms.question_order]
+        pairs = frozenset((a, b) for a, b in zip(columns, columns[1:]) if a is not None and b is not None and a != b)
+        return cls(terms, answer_kind(question), pairs)
+
+
+@dataclass
+class SentenceFeatures:
+    """Features of the sentences of several passages: one row per sentence."""
+
+    matrix: np.ndarray  # sentences x len(FEATURES), float32
+    passage_of: np.ndarray  # row -> index of its passage in the list given
+    sentence_of: np.ndarray  # row -> index of the sentence in its passage
+    presence: list[np.ndarray]  # per passage: sentences x question stems, 1 where held
+
+
+def _content_flags(words: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per word: content word, capitalised, number, date word."""
+    n = len(words)
+    content = np.fromiter((w.casefold() not in STOPWORDS for w in words), bool, n)
+    capital = np.fromiter((w[:1].isupper() for w in words), bool, n)
+    folded = [w.casefold() for w in words]
+    number = np.fromiter((bool(_NUMBER_WORD.match(w)) for w in folded), bool, n)
+    date = np.fromiter((bool(_DATE_WORD.match(w)) for w in folded), bool, n)
+    return content, capital, number, date
+
+
+class SentenceFeaturizer:
+    """Turns retrieved passages into the feature rows of their sentences."""
+
+    def features(self, profile: QuestionProfile, query_vector: np.ndarray,
+                 passages: Sequence[RetrievedPassage]) -> SentenceFeatures:
+        rows: list[np.ndarray] = []
+        passage_of: list[np.ndarray] = []
+        sentence_of: list[np.ndarray] = []
+        presence_all: list[np.ndarray] = []
+        top_keyword = max((p.keyword for p in passages), default=0.0) or 1.0
+        for index, passage in enumerate(passages):
+            block, presence = self._passage_rows(profile, query_vector, passage, top_keyword)
+            presence_all.append(presence)
+            if not len(block):
+                continue
+            rows.append(block)
+            passage_of.append(np.full(len(block), index, np.int32))
+            sentence_of.append(np.arange(len(block), dtype=np.int32))
+        if not rows:
+            empty = np.zeros((0, len(FEATURES)), np.float32)
+            return SentenceFeatures(empty, np.zeros(0, np.int32), np.zeros(0, np.int32), presence_all)
+        matrix = np.vstack(rows)
+        # Relative to the question's best candidate: scales differ from question to question.
+        matrix[:, FEATURES.index("cos_gap")] = matrix[:, 0] - matrix[:, 0].max()
+        column = FEATURES.index("coverage")
+        matrix[:, FEATURES.index("coverage_gap")] = matrix[:, column] - matrix[:, column].max()
+        return SentenceFeatures(matrix, np.concatenate(passage_of), np.concatenate(sentence_of), presence_all)
+
+    def _passage_rows(self, profile: QuestionProfile, query_vector: np.ndarray, passage: RetrievedPassage,
+                      top_keyword: float) -> tuple[np.ndarray, np.ndarray]:
+        chunk = passage.chunk
+        sentences = chunk.sentences
+        count = len(sentences)
+        terms = profile.terms
+        presence = np.zeros((count, len(terms.stems)), np.float32)
+        if not count:
+            return np.zeros((0, len(FEATURES)), np.float32), presence
+        text = passage_terms(chunk.text)
+        starts = np.fromiter((s.start for s in sentences), np.int64, count)
+        rows_of = np.searchsorted(starts, chunk.start + text.offsets, side="right") - 1
+        inside = rows_of >= 0
+        columns = terms.columns_of(text.stems)  # -1 where the word is not a question word
+        matched = columns >= 0
+        hit = matched & inside
+        presence[rows_of[hit], columns[hit]] = 1.0
+        content, capital, number, date = _content_flags(text.words)
+        # The first word of a sentence is capitalised whatever it is: not a name by itself.
+        first_word = np.zeros(len(text.words), bool)
+        if len(text.words):
+            first_word[np.r_[0, np.flatnonzero(np.diff(rows_of)) + 1]] = True
+        novel = content & ~matched & inside
+        novel_name = novel & capital & ~first_word
+        novel_number = novel & number
+        novel_date = novel & date
+        near = self._near(matched, NEAR_TOKENS)
+        kind = profile.kind
+        answer = (novel_name if kind == "name" else novel_number if kind == "number"
+                  else novel_date if kind == "date" else np.zeros(len(text.words), bool))
+
+        def per_sentence(flags: np.ndarray) -> np.ndarray:
+            return np.bincount(rows_of[flags & inside], minlength=count).astype(np.float32)
+
+        content_count = per_sentence(content)
+        novel_count = per_sentence(novel)
+        weights = terms.weights
+        total = float(weights.sum())
+        coverage = presence @ weights / total if total > 0 else np.zeros(count, np.float32)
+        passage_coverage = float(presence.max(axis=0) @ weights / total) if total > 0 else 0.0
+        bigrams = self._bigrams(profile, columns, content, rows_of, count)
+        cosine = np.stack([s.vector for s in sentences]) @ query_vector
+        chars = np.fromiter((s.end - s.start for s in sentences), np.float32, count)
+        question_mark = np.fromiter(("?" in chunk.article_text[s.start:s.end] for s in sentences), np.float32, count)
+        novel_share = novel_count / np.maximum(content_count, 1.0)
+        block = np.zeros((count, len(FEATURES)), np.float32)
+        block[:, FEATURES.index("cos_sentence")] = cosine
+        block[:, FEATURES.index("cos_passage")] = passage.dense
+        block[:, FEATURES.index("coverage")] = coverage
+        block[:, FEATURES.index("passage_coverage")] = passage_coverage
+        block[:, FEATURES.index("title_coverage")] = terms.coverage_of(chunk.title)
+        block[:, FEATURES.index("bigrams")] = bigrams
+        block[:, FEATURES.index("rank_prior")] = 1.0 / (passage.rank + 1)
+        block[:, FEATURES.index("keyword")] = passage.keyword / top_keyword
+        block[:, FEATURES.index("novel_share")] = novel_share
+        block[:, FEATURES.index("novel_words")] = np.log1p(novel_count)
+        block[:, FEATURES.index("type_match")] = per_sentence(answer) > 0
+        block[:, FEATURES.index("type_match_near")] = per_sentence(answer & near) > 0
+        block[:, FEATURES.index("novel_name")] = per_sentence(novel_name) > 0
+        block[:, FEATURES.index("novel_number")] = per_sentence(novel_number) > 0
+        block[:, FEATURES.index("question_mark")] = question_mark
+        block[:, FEATURES.index("log_chars")] = np.log(np.maximum(chars, 1.0)) / math.log(400)
+        block[:, FEATURES.index("article_opening")] = [chunk.ordinal == 0 and n == 0 for n in range(count)]
+        block[:, FEATURES.index("echo")] = coverage * (1.0 - novel_share)
+        return block, presence
+
+    @staticmethod
+    def _near(matched: np.ndarray, reach: int) -> np.ndarray:
+        """Per word: a question word lies within `reach` words of it."""
+        if not len(matched):
+            return matched
+        sums = np.concatenate(([0], np.cumsum(matched)))
+        index = np.arange(len(matched))
+        low = np.clip(index - reach, 0, len(matched))
+        high = np.clip(index + reach + 1, 0, len(matched))
+        return (sums[high] - sums[low]) > 0
+
+    @staticmethod
+    def _bigrams(profile: QuestionProfile, columns: np.ndarray, content: np.ndarray, rows_of: np.ndarray,
+                 count: int) -> np.ndarray:
+        """Per sentence: the share of the question's word pairs found in order, side by side
+        (stop words between them skipped)."""
+        found = np.zeros(count, np.float32)
+        positions = np.flatnonzero(content & (columns >= 0))
+        if not profile.bigrams or len(positions) < 2:
+            return found
+        # Consecutive content words, both question words: is the pair one of the question's?
+        every = np.flatnonzero(content)
+        rank = np.full(len(content), -1)
+        rank[every] = np.arange(len(every))
+        a, b = positions[:-1], positions[1:]
+        side_by_side = (rank[b] - rank[a] == 1) & (rows_of[a] == rows_of[b]) & (rows_of[a] >= 0)
+        width = int(columns.max()) + 1
+        wanted = np.fromiter((x * width + y for x, y in profile.bigrams if x < width and y < width), np.int64)
+        pairs = columns[a] * width + columns[b]
+        keep = side_by_side & np.isin(pairs, wanted)
+        np.add.at(found, rows_of[a][keep], 1.0)
+        return np.minimum(found / len(profile.bigrams), 1.0)

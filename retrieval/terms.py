@@ -1,0 +1,138 @@
+"""Words as the keyword index sees them: porter stems of folded words, IDF-weighted.
+
+The question's content-word stems, weighted by the index's own term statistics (a rare name
+counts for more than a common verb), and each passage's words with their stems (cached: the
+same passages come back for many questions).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sys
+import threading
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import Stemmer
+
+from newsqa.index import IndexSnapshot, keyword_terms
+
+# Stems at least this long also match when one extends the other: porter leaves
+# "russia"/"russian" apart.
+PREFIX_STEM_CHARS = 5
+# Passages whose words' stems are kept between questions (~8 KB each with the text they are
+# keyed by: at most ~32 MB).
+PASSAGE_TERMS_CACHE = 4096
+_TERM = re.compile(r"\w+", re.UNICODE)
+
+_local = threading.local()
+
+
+def _stemmer() -> Stemmer.Stemmer:
+    """A porter stemmer per thread (PyStemmer's are not thread-safe); the original Porter
+    algorithm, as FTS5's `porter` tokenizer uses, so stems match the keyword index's."""
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:
+        stemmer = _local.stemmer = Stemmer.Stemmer("porter")
+    return stemmer
+
+
+def _fold(word: str) -> str:
+    """Lower case without diacritics, like FTS5's `unicode61 remove_diacritics 2`."""
+    word = word.casefold()
+    if word.isascii():
+        return word
+    return "".join(ch for ch in unicodedata.normalize("NFKD", word) if not unicodedata.combining(ch))
+
+
+def stem_words(words: Sequence[str]) -> list[str]:
+    """Porter stems of `words`, folded as the keyword index folds them."""
+    return _stemmer().stemWords([_fold(w) for w in words])
+
+
+@dataclass(frozen=True)
+class PassageTerms:
+    """The words of a passage's text: offsets, surface forms and stems."""
+
+    offsets: np.ndarray  # int32, read-only
+    words: tuple[str, ...]
+    stems: tuple[str, ...]
+
+
+@lru_cache(maxsize=PASSAGE_TERMS_CACHE)
+def passage_terms(text: str) -> PassageTerms:
+    """The words of `text` and their stems; cached, as the same passages come back often."""
+    matches = list(_TERM.finditer(text))
+    offsets = np.fromiter((m.start() for m in matches), np.int32, len(matches))
+    offsets.flags.writeable = False
+    words = tuple(sys.intern(m.group()) for m in matches)
+    return PassageTerms(offsets, words, tuple(sys.intern(stem) for stem in stem_words(words)))
+
+
+@dataclass(frozen=True)
+class QuestionTerms:
+    """The question's content-word stems and their IDF weights in one index."""
+
+    stems: tuple[str, ...]
+    weights: np.ndarray  # one IDF per stem; rare words weigh more
+    question_order: tuple[str, ...] = ()  # the stems as they follow one another in the question
+    _columns: dict[str, int | None] = field(default_factory=dict, compare=False, repr=False)
+    # Long stems by their first PREFIX_STEM_CHARS letters: stems that extend one another share them.
+    _heads: dict[str, list[tuple[int, str]]] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for n, stem in enumerate(self.stems):
+            if len(stem) >= PREFIX_STEM_CHARS:
+                self._heads.setdefault(stem[:PREFIX_STEM_CHARS], []).append((n, stem))
+
+    @classmethod
+    def of(cls, question: str, snapshot: IndexSnapshot | None = None) -> "QuestionTerms":
+        """Stems of `question`, weighted by `snapshot`'s term statistics (equal weights without)."""
+        # One-letter leftovers ("s" of "Russia's" stems to "") carry no meaning.
+        order = tuple(s for s in stem_words(keyword_terms(question)) if len(s) >= 2)
+        stems = tuple(dict.fromkeys(order))
+        if not stems:
+            return cls((), np.zeros(0, np.float32))
+        if snapshot is None:
+            return cls(stems, np.ones(len(stems), np.float32), order)
+        total, counts = snapshot.store.term_chunk_counts(stems)
+        # BM25's IDF; a word no chunk holds gets the highest weight (it is what the corpus lacks).
+        weights = [math.log(1 + (total - counts.get(s, 0) + 0.5) / (counts.get(s, 0) + 0.5)) for s in stems]
+        return cls(stems, np.asarray(weights, np.float32), order)
+
+    def columns_of(self, stems: Sequence[str]) -> np.ndarray:
+        """Per stem of `stems`: the question stem it matches, or -1."""
+        memo = self._columns
+        found = ((memo[s] if s in memo else self.column(s)) for s in stems)
+        return np.fromiter((-1 if n is None else n for n in found), np.int64, len(stems))
+
+    def matches(self, stems: Sequence[str]) -> list[tuple[int, int]]:
+        """(position in `stems`, column) of each of `stems` that matches a question stem."""
+        columns = self.columns_of(stems)
+        return [(int(p), int(columns[p])) for p in np.flatnonzero(columns >= 0)]
+
+    def coverage_of(self, text: str) -> float:
+        """IDF-weighted share of the question's stems that `text` holds."""
+        total = float(self.weights.sum())
+        if total <= 0 or not text:
+            return 0.0
+        columns = self.columns_of(passage_terms(text).stems)
+        held = np.zeros(len(self.stems), np.float32)
+        held[columns[columns >= 0]] = 1.0
+        return float(held @ self.weights / total)
+
+    def column(self, stem: str) -> int | None:
+        """Which of the question's stems `stem` matches: the same stem, or for stems of
+        PREFIX_STEM_CHARS or more, one that extends the other ("russia" ~ "russian")."""
+        memo = self._columns
+        if stem not in memo:
+            n = self.stems.index(stem) if stem in self.stems else None
+            if n is None and len(stem) >= PREFIX_STEM_CHARS:
+                n = next((i for i, q in self._heads.get(stem[:PREFIX_STEM_CHARS], ())
+                          if stem.startswith(q) or q.startswith(stem)), None)
+            memo[stem] = n
+        return memo[stem]
