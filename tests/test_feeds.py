@@ -9,7 +9,7 @@ import time
 import pytest
 
 from news_site import STORM, STORM_EDITED, rss, serve
-from newsqa.index import ArticleFetcher, ArticleReader, FeedNotFound, NotAFeed
+from newsqa.index import ArticleFetcher, ArticleReader, FeedError, FeedNotFound, NotAFeed
 from newsqa.index.feeds import (
     FeedFinder,
     FeedPoller,
@@ -244,6 +244,15 @@ def test_near_duplicates_of_a_wire_story_match_and_other_stories_do_not():
     assert 0.3 <= DEFAULT_THRESHOLD <= 0.7  # the measured range of docs/feeds.md
 
 
+def test_one_poll_at_a_time(site, folders):
+    articles, registry = folders
+    follow(registry, site, "/rdf.xml")
+    with registry.polling():
+        with pytest.raises(FeedError, match="another poll of the feeds is running"):
+            FeedPoller(registry, articles).poll()
+    assert FeedPoller(registry, articles).poll().added == 1
+
+
 def test_opml_round_trip_and_nested_outlines(tmp_path):
     feeds = [OpmlFeed("https://a.example/rss", "A & B news"), OpmlFeed("https://c.example/atom", None)]
     assert read_opml(write_opml(feeds).encode()) == [OpmlFeed("https://a.example/rss", "A & B news"),
@@ -266,8 +275,9 @@ def test_registry_survives_reopening_and_names_unknown_feeds(tmp_path):
 def test_parse_feed_prefers_full_content_and_reads_dates():
     feed = parse_feed(b'<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
                       b"<title>T</title><item><title>A &amp; B</title><link>https://x.example/1</link>"
-                      b"<pubDate>Tue, 05 Mar 2024 23:30:00 GMT</pubDate><description>short</description>"
+                      b"<pubDate>Tue, 05 Mar 2024 23:30:00 -0500</pubDate><description>short</description>"
                       b"<content:encoded><![CDATA[<p>First para.</p><script>x()</script><p>Second <b>para</b>."
                       b"</p>]]></content:encoded></item></channel></rss>")
     entry = feed.entries[0]
+    # The publisher's day, not UTC's (which is already the 6th).
     assert (entry.title, entry.published, entry.paragraphs) == ("A & B", "2024-03-05", ["First para.", "Second para."])

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from ..articles import decode_text
+from ..dates import iso_date
 from ..errors import ArticleError
 from ..fetch import ArticleFetcher, FetchError
 from ..html import HtmlArticleExtractor, declared_charset
@@ -88,11 +89,7 @@ class EntryTextFetcher:
                 paragraphs.pop(0)
         if not paragraphs:
             raise ArticleError(f"{page.url}: no article text found")
-        return EntryText(paragraphs, "page", entry.published or _day(published), entry.title or title)
-
-
-def _day(value: str | None) -> str | None:
-    return value[:10] if value and re.match(r"\d{4}-\d{2}-\d{2}", value) else None
+        return EntryText(paragraphs, "page", entry.published or iso_date(published), entry.title or title)
 
 
 def _line(value: str) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from html.parser import HTMLParser
 
+from ..dates import iso_date
 from ..errors import NotAFeed
 
 # Media types a feed may be served as (servers are careless: text/html and text/plain too).
@@ -90,6 +91,12 @@ def html_paragraphs(fragment: str) -> list[str]:
 
 
 def _entry_date(entry: dict) -> str | None:
+    """The entry's day as its publisher wrote it (feedparser's parsed form is turned to UTC,
+    which moves a late-evening story to the next day), else feedparser's reading."""
+    for key in ("published", "updated", "created"):
+        day = iso_date(entry.get(key))
+        if day:
+            return day
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         parsed = entry.get(key)
         if parsed:

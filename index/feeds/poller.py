@@ -8,13 +8,14 @@ every request names newsqa in its User-Agent (the fetcher's).
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
 from ..articles import ArticleReader
-from ..errors import ArticleError, NotAFeed
+from ..errors import ArticleError, FeedError, NotAFeed
 from ..fetch import ArticleFetcher, FetchError
 from ..inbox import ArticleInbox
 from ..origin import ArticleOrigin
@@ -23,6 +24,8 @@ from .entry_article import EntrySkipped, EntryTextFetcher, article_location, ren
 from .parsing import FEED_MEDIA_TYPES, parse_feed
 from .registry import FeedRecord, FeedRegistry
 from .robots import RobotsRules
+
+log = logging.getLogger(__name__)
 
 # New entries handled per feed and poll; the rest wait for the next poll (a huge feed cannot
 # hold the others up).
@@ -133,9 +136,12 @@ class FeedPoller:
         """Poll every feed once (those backing off are reported, not fetched), then apply retention.
 
         Raises:
-            FeedError: the feed list itself cannot be read.
+            FeedError: the feed list itself cannot be read, or another poll is running.
         """
-        now = time.time() if now is None else now
+        with self.registry.polling():
+            return self._poll_all(time.time() if now is None else now)
+
+    def _poll_all(self, now: float) -> PollReport:
         duplicates = NearDuplicateFinder(self.threshold)
         duplicates.load((entry.link, entry.signature) for entry in self.registry.saved_entries()
                         if entry.signature)
@@ -149,7 +155,16 @@ class FeedPoller:
                 continue
             if self.respect_robots and feed.from_chat not in robots:
                 robots[feed.from_chat] = RobotsRules(self.fetcher_for(feed.from_chat))
-            report.feeds.append(self._poll_feed(feed, duplicates, robots.get(feed.from_chat)))
+            try:
+                report.feeds.append(self._poll_feed(feed, duplicates, robots.get(feed.from_chat)))
+            except FeedError:
+                raise  # the feed list itself: no other feed can be polled either
+            except Exception as error:  # noqa: BLE001 - a parser's bug on one feed must not stop the rest
+                log.exception("polling %s failed", feed.url)
+                message = f"{feed.url}: unexpected {type(error).__name__}: {error}"
+                self.registry.record_poll(feed.url, status="failed", error=message,
+                                          backoff_seconds=backoff_seconds(feed.failures + 1))
+                report.feeds.append(FeedPollResult(feed.url, feed.title, "failed", error=message))
         report.removed = self.apply_retention(now)
         return report
 

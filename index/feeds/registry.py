@@ -9,6 +9,7 @@ the index (which clear the index folder, not its parent).
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -95,6 +96,25 @@ class FeedRegistry:
                     yield connection
         except sqlite3.DatabaseError as error:
             raise FeedError(f"the feed list {self.path} cannot be used: {error}") from error
+
+    @contextmanager
+    def polling(self) -> Iterator[None]:
+        """Hold the poll lock, so two polls (a bot's and a cron `feeds poll`) never fetch and
+        save the same entries at once. An `flock`: the kernel drops it if its holder dies.
+
+        Raises:
+            FeedError: another poll holds it.
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name(self.path.name + ".lock"), "a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise FeedError("another poll of the feeds is running; try again when it is done") from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     # -- feeds ----------------------------------------------------------------------
     def add(self, url: str, title: str | None, *, from_chat: bool = False) -> tuple[FeedRecord, bool]:
