@@ -12,6 +12,7 @@ import click
 from newsqa.index.feeds import FeedRecord, PollReport
 
 from .feeds import FeedService, poll_and_index
+from .formatting import plural
 from .services import NewsqaServices
 
 
@@ -84,7 +85,8 @@ def list_feeds(ctx: click.Context, as_json: bool) -> None:
         if feed.backoff_until and feed.backoff_until > time.time():
             status += f", {feed.failures} failures, next try after {_when(feed.backoff_until)}"
         click.echo(f"{feed.title or '(no title)'}  {feed.url}")
-        click.echo(f"   {polled}: {status}; {feed.articles} articles" + (f"\n   {feed.error}" if feed.error else ""))
+        click.echo(f"   {polled}: {status}; {plural(feed.articles, 'article')}"
+                   + (f"\n   {feed.error}" if feed.error else ""))
 
 
 @feeds.command("remove")
@@ -98,7 +100,7 @@ def remove_feed(ctx: click.Context, url: str) -> None:
       newsqa feeds remove https://news.example/rss.xml
     """
     feed = _service(ctx).unfollow(url)
-    click.echo(f"No longer following: {feed.title or feed.url} ({feed.articles} saved articles kept)")
+    click.echo(f"No longer following: {feed.title or feed.url} ({plural(feed.articles, 'saved article')} kept)")
 
 
 @feeds.command("import")
@@ -173,4 +175,4 @@ def poll_feeds(ctx: click.Context, as_json: bool) -> None:
         if polled.index is not None:
             click.echo(polled.index.summary())
     if report.failed:
-        raise click.ClickException(f"{len(report.failed)} of {len(report.feeds)} feeds failed")
+        raise click.ClickException(f"{len(report.failed)} of {plural(len(report.feeds), 'feed')} failed")

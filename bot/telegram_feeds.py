@@ -18,7 +18,7 @@ from newsqa.index import FeedError, FetchError, IndexLayerError, is_url
 from newsqa.index.fetch import ForbiddenAddress
 
 from .feeds import FeedService, FeedsPolled, poll_and_index
-from .formatting import RichText, SourceLine, Span, bullet_list, sources_page
+from .formatting import RichText, SourceLine, Span, bullet_list, plural, sources_page
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ class FeedHandlers:
             status = feed.status if feed.last_poll else "not polled yet"
             if feed.backoff_until and feed.backoff_until > now:
                 status += f", {feed.failures} failures, backing off"
-            lines.append(f"{feed.title or feed.url} ({feed.url}): {status}; {feed.articles} articles"
+            lines.append(f"{feed.title or feed.url} ({feed.url}): {status}; {plural(feed.articles, 'article')}"
                          + (f" ({feed.error})" if feed.error else ""))
         await self._reply(message, bullet_list(f"Followed feeds ({len(followed)}):", lines))
 
@@ -129,7 +129,7 @@ class FeedHandlers:
             await self._reply(message, RichText.of(str(error)))
             return
         await self._reply(message, RichText.of("No longer following ", Span(feed.title or feed.url, bold=True),
-                                               f"; its {feed.articles} articles stay indexed."))
+                                               f"; its {plural(feed.articles, 'article')} stay indexed."))
 
     # -- everyone ---------------------------------------------------------------------------
     async def latest(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -65,7 +65,7 @@ def test_follow_poll_and_answer_from_the_entries(cli_env, site, tmp_path):
     exported = run("feeds", "export").stdout
     assert exported.startswith("<?xml") and f'xmlUrl="{site.base}/atom.xml"' in exported
     removed = run("feeds", "remove", site.base + "/atom.xml")
-    assert removed.exit_code == 0 and "1 saved articles kept" in removed.stdout
+    assert removed.exit_code == 0 and "1 saved article kept" in removed.stdout
     assert f"{site.base}/atom.xml" not in run("feeds", "list", "--json").stdout
 
 
@@ -92,7 +92,7 @@ def test_watch_polls_the_feeds_and_answers_from_an_entry_added_while_it_runs(cli
     watcher = _spawn("watch", "--debounce", "0.2")
     out = Lines(watcher.stdout)
     try:
-        out.until(lambda line: "1 feeds polled: 1 new articles" in line)
+        out.until(lambda line: "1 feed polled: 1 new article," in line)
         out.until(lambda line: "Indexed" in line and "1 added" in line)
         site.add_route("/rdf.xml", "application/rss+xml", rss([
             {"title": "Lighthouse keeper retires", "link": f"{site.base}/skarn/lighthouse.html",
@@ -102,7 +102,7 @@ def test_watch_polls_the_feeds_and_answers_from_an_entry_added_while_it_runs(cli
                         "look after the tower, the fog signal and the small museum in the old engine room. "
                         "The harbour board said a volunteer group would run the museum from the spring, "
                         "and that the tower would stay open to visitors on summer weekends."}]))
-        out.until(lambda line: "1 new articles" in line)
+        out.until(lambda line: "1 new article," in line)
         out.until(lambda line: "Indexed" in line and "1 added" in line)
         answer = json.loads(run("ask", "--json", "-k", "1", "Who kept the Skarn Point lighthouse?").stdout)
         assert "Edwin Moss" in answer["answers"][0]["quote"]

@@ -95,9 +95,13 @@ class PollReport:
     def summary(self) -> str:
         skipped = sum(len(f.skipped) for f in self.feeds)
         duplicates = sum(len(f.duplicates) for f in self.feeds)
-        text = (f"{len(self.feeds)} feeds polled: {self.added} new articles, {duplicates} duplicates, "
-                f"{skipped} skipped, {len(self.failed)} feeds failed")
-        return text + (f", {len(self.removed)} old articles removed" if self.removed else "")
+        text = (f"{_count(len(self.feeds), 'feed')} polled: {_count(self.added, 'new article')}, "
+                f"{_count(duplicates, 'duplicate')}, {skipped} skipped, {_count(len(self.failed), 'feed')} failed")
+        return text + (f", {_count(len(self.removed), 'old article')} removed" if self.removed else "")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def backoff_seconds(failures: int) -> float:
