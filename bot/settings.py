@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     feed_interval: float = Field(900.0, alias="NEWSQA_FEED_INTERVAL", gt=0)
     respect_robots: bool = Field(True, alias="NEWSQA_RESPECT_ROBOTS")
     feed_retention_days: int | None = Field(None, alias="NEWSQA_FEED_RETENTION_DAYS", ge=1)
+    feeds_file: Path | None = Field(None, alias="NEWSQA_FEEDS_FILE")
 
     @field_validator("allowed_users", "admin_users", mode="before")
     @classmethod
@@ -62,7 +63,7 @@ class Settings(BaseSettings):
         return value
 
     @field_validator("bot_state_file", "telegram_webhook_url", "telegram_webhook_secret", "cache_dir",
-                     "feed_retention_days", mode="before")
+                     "feed_retention_days", "feeds_file", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         """`NAME=` in `.env` (as in `.env.example`) means "not set"."""
@@ -76,9 +77,9 @@ class Settings(BaseSettings):
 
     @property
     def feeds_path(self) -> Path:
-        """The followed feeds and their HTTP state: beside the index (a rebuild clears the index
-        folder, not this)."""
-        return self.index_dir.parent / "feeds.sqlite"
+        """The followed feeds and their HTTP state: beside the index, not in it (a rebuild clears
+        the index folder)."""
+        return self.feeds_file or self.index_dir.parent / "feeds.sqlite"
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -123,3 +123,12 @@ def test_feed_settings_are_read_and_checked(monkeypatch, cli_env):
     monkeypatch.setenv("NEWSQA_FEED_INTERVAL", "0")
     result = run("feeds", "list")
     assert result.exit_code == 1 and "invalid setting NEWSQA_FEED_INTERVAL" in result.stderr
+
+
+def test_the_feed_list_lives_where_NEWSQA_FEEDS_FILE_says(cli_env, site, tmp_path, monkeypatch):
+    default = run("feeds", "add", site.base + "/rdf.xml")
+    assert default.exit_code == 0 and (cli_env["index"].parent / "feeds.sqlite").is_file()
+    monkeypatch.setenv("NEWSQA_FEEDS_FILE", str(tmp_path / "state" / "my-feeds.sqlite"))
+    assert json.loads(run("feeds", "list", "--json").stdout) == []
+    assert run("feeds", "add", site.base + "/atom.xml").exit_code == 0
+    assert [f["title"] for f in json.loads(run("feeds", "list", "--json").stdout)] == ["Lowe Courier"]
