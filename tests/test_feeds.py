@@ -207,6 +207,11 @@ def test_a_huge_feed_is_capped_and_the_rest_waits(fresh_site, folders):
     assert len(feed.added) == 1 and len(feed.duplicates) == 2
     assert sum("over the cap of 3" in s.reason for s in feed.skipped) == 37
     assert len(registry.known_links([f"{fresh_site.base}/gen/{n}" for n in range(40)])) == 3
+    start = len(fresh_site.requests)
+    poller = FeedPoller(registry, articles, max_entries=3, respect_robots=False)
+    assert sum("over the cap" in s.reason for s in poller.poll().feeds[0].skipped) == 34  # no 304: 3 more
+    assert fresh_site.requests[start].status == 200 and fresh_site.requests[start].if_none_match is None
+    assert len(registry.known_links([f"{fresh_site.base}/gen/{n}" for n in range(40)])) == 6
 
 
 def test_a_chat_feed_follows_the_chat_fetch_rules(site, folders):

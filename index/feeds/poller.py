@@ -228,9 +228,12 @@ class FeedPoller:
                                        published=text.published, signature=signature_bytes(minhash))
             result.added.append(AddedEntry(saved.title, entry.link, path, text.published, text.source,
                                            text.page_note))
-        # Validators only now: a poll cut short must not turn the next one into a 304.
-        self.registry.record_poll(feed.url, status="ok", title=parsed.title, etag=page.etag,
-                                  last_modified=page.last_modified)
+        # Validators only now, and only when every new entry was handled: a poll cut short (or
+        # capped) must not turn the next one into a 304 that hides the entries left over.
+        complete = len(fresh) <= self.max_entries
+        self.registry.record_poll(feed.url, status="ok", title=parsed.title,
+                                  etag=page.etag if complete else None,
+                                  last_modified=page.last_modified if complete else None)
         return result
 
     def apply_retention(self, now: float | None = None) -> list[str]:
