@@ -185,6 +185,13 @@ def test_a_timeout_fails_one_feed_and_the_others_are_polled(site, folders):
     assert "no answer within 1 s" in report.feeds[0].error and report.added == 1
 
 
+def test_a_feed_over_the_size_cap_fails_alone(site, folders):
+    articles, registry = folders
+    follow(registry, site, "/rss.xml", "/rdf.xml")
+    report = FeedPoller(registry, articles, max_bytes=1500).poll()
+    assert [f.status for f in report.feeds] == ["failed", "ok"] and "over the limit" in report.feeds[0].error
+
+
 def test_robots_txt_can_be_ignored_by_the_operator(site, folders):
     articles, registry = folders
     follow(registry, site, "/rss.xml")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import signal
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -70,13 +71,16 @@ def test_follow_poll_and_answer_from_the_entries(cli_env, site, tmp_path):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["feeds", "add", "/about.html"], "is neither an RSS or Atom feed nor a page that links one"),
-    (["feeds", "add", "/missing.xml"], "answered 404"),
-    (["feeds", "add", "/broken.xml"], "malformed XML"),
-    (["feeds", "remove", "/rss.xml"], "is not a followed feed"),
+    (["feeds", "add", "{site}/about.html"], "is neither an RSS or Atom feed nor a page that links one"),
+    (["feeds", "add", "{site}/missing.xml"], "answered 404"),
+    (["feeds", "add", "{site}/broken.xml"], "malformed XML"),
+    (["feeds", "add", "news.example/rss"], "only http:// and https://"),
+    (["feeds", "remove", "{site}/rss.xml"], "is not a followed feed"),
+    (["feeds", "import", "no-such.opml"], "cannot read"),
+    (["feeds", "import", "{articles}/000_043524482d9a4f74.txt"], "not an OPML file"),
 ])
 def test_feed_commands_fail_with_one_line_and_exit_1(cli_env, site, args, message):
-    result = run(*args[:-1], site.base + args[-1])
+    result = run(*args[:-1], args[-1].format(site=site.base, articles=cli_env["articles"]))
     assert result.exit_code == 1 and message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output
 
@@ -132,3 +136,15 @@ def test_the_feed_list_lives_where_NEWSQA_FEEDS_FILE_says(cli_env, site, tmp_pat
     assert json.loads(run("feeds", "list", "--json").stdout) == []
     assert run("feeds", "add", site.base + "/atom.xml").exit_code == 0
     assert [f["title"] for f in json.loads(run("feeds", "list", "--json").stdout)] == ["Lowe Courier"]
+
+
+def test_retention_removes_old_feed_articles_from_the_index(cli_env, site, monkeypatch):
+    assert run("feeds", "add", site.base + "/rdf.xml").exit_code == 0
+    first = json.loads(run("feeds", "poll", "--json").stdout)
+    assert first["removed"] == [] and len(first["feeds"][0]["added"]) == 1
+    monkeypatch.setenv("NEWSQA_FEED_RETENTION_DAYS", "30")  # the ferry story is from 2024-03-08
+    second = run("feeds", "poll", "--json")
+    report = json.loads(second.stdout)
+    assert second.exit_code == 0 and report["removed"] == [first["feeds"][0]["added"][0]["path"]]
+    assert [Path(r).name for r in report["index"]["removed"]] == [Path(report["removed"][0]).name]
+    assert not list((cli_env["articles"] / "feeds").rglob("*.md"))
