@@ -99,6 +99,7 @@ def eval_command(ctx: click.Context, dataset_dir: Path, as_json: bool, eval_inde
     if as_json:
         payload = asdict(report)
         payload["index_dir"] = str(index_dir)
+        payload["config"] = answerer.scoring_config()
         if honesty is not None:
             payload["honesty"] = asdict(honesty)
         click.echo(json.dumps(payload))

@@ -15,28 +15,18 @@ from newsqa.index import IndexReader, IndexSnapshot, iso_date
 from .answers import Answer, AnswerSet
 from .errors import EmptyQuestion
 from .hybrid import HybridRetriever
+from .config import (
+    COVERAGE_WEIGHT,
+    MAX_QUESTION_CHARS,
+    MIN_FOLLOWING_RELEVANCE,
+    MIN_RELEVANCE,
+    PASSAGE_COVERAGE_WEIGHT,
+    PASSAGES_PER_ANSWER,
+)
 from .quotes import Quote, QuotePicker
 from .terms import QuestionTerms
 from .timeframe import TimeFrame, time_frame
 
-# Relevance of a quote: its similarity to the question (the best of the sentence's and the
-# passage's cosine) plus COVERAGE_WEIGHT times the IDF-weighted share of the question's words
-# the quote holds, plus PASSAGE_COVERAGE_WEIGHT times that share over its whole passage.
-# Below MIN_RELEVANCE nothing in the corpus is about the question, and we say so rather than
-# quote noise. Tuned on xquad_en/covidqa questions asked of the other set's index
-# (docs/quality.md): 84-89% of those are rightly not found, 0.4-1.3% of answerable ones lost.
-MIN_RELEVANCE = 0.65
-COVERAGE_WEIGHT = 0.5
-PASSAGE_COVERAGE_WEIGHT = 0.25
-# Once the top answer passes MIN_RELEVANCE, the ones after it need only this much: a
-# second-best passage often holds the answer in other words (docs/quality.md).
-MIN_FOLLOWING_RELEVANCE = 0.4
-# Questions are cut to this many characters before searching; longer text is not a question.
-MAX_QUESTION_CHARS = 1000
-# Passages examined per answer asked for: 3 rather than 2 lifts covidqa passage_hit@5 by
-# 0.009 (the answer sits deeper in long papers); the quote picker's stem cache keeps the
-# cost per question where it was with 2 (docs/performance.md, section 4).
-PASSAGES_PER_ANSWER = 3
 _WORD = re.compile(r"\w", re.UNICODE)
 
 
@@ -123,6 +113,25 @@ class QuestionAnswerer:
         passages = self.retriever.search(snapshot, question, vector, k=max(k, 1) * self.passages_per_answer,
                                          window=window)
         return self.picker.pick(question, vector, passages, QuestionTerms.of(question, snapshot), frame)
+
+    def scoring_config(self) -> dict[str, object]:
+        """Every scoring parameter in force (retrieval, picking, not-found rule, the ranker's
+        weights): what `newsqa eval --json` prints beside its figures."""
+        retriever, picker = self.retriever, self.picker
+        ranker = picker.ranker
+        return {
+            "retrieval": {"rrf_k": retriever.rrf_k, "dense_weight": retriever.dense_weight,
+                          "keyword_weight": retriever.keyword_weight, "candidates": retriever.candidates},
+            "passages_per_answer": self.passages_per_answer,
+            "not_found": {"min_relevance": self.min_relevance, "coverage_weight": self.coverage_weight,
+                          "passage_coverage_weight": self.passage_coverage_weight,
+                          "min_following_relevance": self.min_following_relevance},
+            "picker": {"extend_ratio": picker.extend_ratio, "max_quote_chars": picker.max_quote_chars,
+                       "w_recent_span": picker.w_recent_span, "w_newest": picker.w_newest,
+                       "recency_days": picker.recency_days},
+            "ranker": {name: round(float(w), 4) for name, w in zip(ranker.features, ranker.weights)}
+                      | {"bias": round(ranker.bias, 4)},
+        }
 
     def relevance(self, quote: Quote) -> float:
         """How surely `quote` is about the question; compared with `min_relevance`."""

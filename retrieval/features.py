@@ -27,12 +27,10 @@ import numpy as np
 
 from newsqa.index import STOPWORDS
 
+from .config import NEAR_TOKENS
 from .hybrid import RetrievedPassage
 from .terms import PassageTerms, QuestionTerms, passage_terms
 
-# Words this close to one of the question's words count as "near" it (the focus phrase
-# "bridge engineer" next to "Tomas Varga").
-NEAR_TOKENS = 6
 
 FEATURES: tuple[str, ...] = (
     "cos_sentence", "cos_passage", "cos_gap", "coverage", "coverage_gap", "passage_coverage",
@@ -154,7 +152,7 @@ class SentenceFeaturizer:
         if len(text.words):
             first_word[np.r_[0, np.flatnonzero(np.diff(rows_of)) + 1]] = True
         novel = content & ~matched & inside
-        novel_name = novel & capital & ~first_word
+        novel_name = novel & capital & ~first_word & ~date  # "Monday" is not a name
         novel_number = novel & number
         novel_date = novel & date
         near = self._near(matched, NEAR_TOKENS)

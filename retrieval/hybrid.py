@@ -9,17 +9,7 @@ import numpy as np
 
 from newsqa.index import IndexSnapshot, PublishedWindow, StoredChunk
 
-# RRF's k dampens the weight of top ranks. Cormack et al. (2009) use 60; on our eval sets
-# (docs/quality.md) a steeper k = 10 ranks better: both lists' first hits matter most.
-RRF_K = 10
-# Weights of the two rankings. Keyword search counts double: questions name the people,
-# places and numbers they ask about, which BM25 matches exactly and embeddings blur
-# (xquad_en passage_hit@1 BM25 0.91 vs dense 0.85; tuned in docs/quality.md).
-DENSE_WEIGHT = 1.0
-KEYWORD_WEIGHT = 2.0
-# Candidates taken from each ranking before fusion.
-CANDIDATES = 30
-
+from .config import CANDIDATES, DENSE_WEIGHT, KEYWORD_WEIGHT, RRF_K
 
 def rrf_fuse(rankings: Sequence[Sequence[int]], weights: Sequence[float], k: int = RRF_K) -> list[tuple[int, float]]:
     """Reciprocal rank fusion of id rankings; returns (id, fused score) best first."""

@@ -18,22 +18,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .config import EXTEND_RATIO, MAX_QUOTE_CHARS, RECENCY_DAYS, W_NEWEST, W_RECENT_SPAN
 from .features import QuestionProfile, SentenceFeaturizer
 from .hybrid import RetrievedPassage
 from .ranker import LinearRanker, shipped_ranker
 from .terms import QuestionTerms
 from .timeframe import TimeFrame
-
-# A neighbour at least this share as likely to hold the answer as the best sentence joins the quote.
-EXTEND_RATIO = 0.7
-MAX_QUOTE_CHARS = 400
-# Recency, in log-odds added to a quote's score: a question that names a span ("this week")
-# prefers articles inside it; one that asks for the newest ("latest", "currently") prefers
-# newer articles, fading over RECENCY_DAYS. Undated articles get neither (never pushed below
-# their relevance). Tuned on half of news_dev's weeks (docs/quality.md).
-W_RECENT_SPAN = 1.0
-W_NEWEST = 0.5
-RECENCY_DAYS = 30.0
 
 # Sentences that are page furniture, never an answer.
 _JUNK = re.compile(
@@ -45,7 +35,7 @@ _JUNK = re.compile(
 )
 # A dateline that opens a story: "WASHINGTON (CNN) —", "(CNN) —", "CNN —", "LONDON (Reuters) -".
 _DATELINE = re.compile(
-    r"^\s*(?:[A-Z][A-Za-z.'’-]*(?:[ ,]+[A-Z][A-Za-z.'’-]*){0,3}[ ,]*)?"
+    r"\s*(?:[A-Z][A-Za-z.'’-]*(?:[ ,]+[A-Z][A-Za-z.'’-]*){0,3}[ ,]*)?"
     r"\(?(?:CNN(?: Business| Sport)?|AP|Reuters|AFP|UPI)\)?\s*[—–-]{1,2}\s+"
 )
 

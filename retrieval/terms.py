@@ -21,9 +21,8 @@ import Stemmer
 
 from newsqa.index import IndexSnapshot, keyword_terms
 
-# Stems at least this long also match when one extends the other: porter leaves
-# "russia"/"russian" apart.
-PREFIX_STEM_CHARS = 5
+from .config import PREFIX_STEM_CHARS
+
 # Passages whose words' stems are kept between questions (~8 KB each with the text they are
 # keyed by: at most ~32 MB).
 PASSAGE_TERMS_CACHE = 4096

@@ -9,7 +9,10 @@ from conftest import SEED_FILE
 from newsqa.index import StoredChunk, StoredSentence
 from newsqa.retrieval import EmptyQuestion, rrf_fuse
 from newsqa.retrieval.hybrid import RetrievedPassage
+from newsqa.retrieval.features import FEATURES, QuestionProfile, SentenceFeaturizer
 from newsqa.retrieval.quotes import QuotePicker
+from newsqa.retrieval.ranker import LinearRanker
+from newsqa.retrieval.terms import QuestionTerms
 
 EXAMPLE = "who led the Chinese delegation?"
 LI_SENTENCE = "China also confirmed Tuesday it would send a delegation led by Politburo member Li Hongzhong."
@@ -106,16 +109,40 @@ def _passage(chunk_id: int, sentences: list[str], vectors: list[list[float]], ra
     return RetrievedPassage(chunk, rank, 1.0 / (rank + 1), 0.0, 0.0)
 
 
-def test_passage_coverage_ranks_the_passage_holding_the_question_first():
-    question = "Which vaccine did the agency approve for infants?"
-    query = np.asarray([1.0, 0.0], np.float32)
-    # Its one sentence resembles the question most, but holds none of its rarer words.
-    lookalike = _passage(1, ["Regulators said a decision on the shot was near."], [[0.95, 0.31]], rank=0)
-    # The question's words, spread over two sentences that each resemble it less.
-    holder = _passage(2, ["The agency met on Monday to approve it.", "The vaccine is meant for infants."],
-                      [[0.8, 0.6], [0.6, 0.8]], rank=1)
-    plain = QuotePicker(w_passage_coverage=0.0).pick(question, query, [lookalike, holder])
-    with_coverage = QuotePicker(w_passage_coverage=1.5).pick(question, query, [lookalike, holder])
-    assert plain[0].passage.chunk.chunk_id == 1
-    assert with_coverage[0].passage.chunk.chunk_id == 2
-    assert with_coverage[0].passage_coverage == 1.0 and with_coverage[1].passage_coverage == 0.0
+def _features(question: str, passages) -> dict[str, np.ndarray]:
+    terms = QuestionTerms.of(question)
+    rows = SentenceFeaturizer().features(QuestionProfile.of(question, terms), np.asarray([1.0, 0.0], np.float32),
+                                         passages).matrix
+    return {name: rows[:, n] for n, name in enumerate(FEATURES)}
+
+
+def test_an_echo_of_the_question_holds_nothing_new_and_the_answer_does():
+    question = "Who is the bridge engineer of the Harbour Bridge?"
+    passage = _passage(1, ["Who is the bridge engineer of the Harbour Bridge?",
+                           "The Harbour Bridge reopened on Monday after repairs to the Harbour Bridge deck.",
+                           "Bridge engineer Tomas Varga said the cables were replaced."],
+                       [[1.0, 0.0], [0.9, 0.4], [0.7, 0.7]], rank=0)
+    features = _features(question, [passage])
+    echo, topic, answer = range(3)
+    assert features["novel_share"][echo] == 0.0 and features["question_mark"][echo] == 1.0
+    assert features["type_match"][topic] == 0.0  # "Harbour Bridge" is the question's own name
+    assert features["type_match"][answer] == 1.0 and features["type_match_near"][answer] == 1.0
+    assert features["bigrams"][answer] > 0 and features["cos_gap"][echo] == 0.0
+
+
+def test_the_answer_kind_follows_the_question_word():
+    passage = _passage(1, ["The bridge opened in 1932 with 4 lanes and Mayor Jack Lang cut the ribbon."],
+                       [[1.0, 0.0]], rank=0)
+    for question, kind in (("How many lanes did the bridge open with?", "novel_number"),
+                           ("Who cut the ribbon at the bridge?", "novel_name")):
+        features = _features(question, [passage])
+        assert features["type_match"][0] == features[kind][0] == 1.0
+
+
+def test_scrape_junk_is_never_quoted_and_datelines_are_trimmed():
+    question = "What did the council approve for the harbour?"
+    passage = _passage(1, ["Related: Council approves harbour plan for the harbour.",
+                           "WASHINGTON (CNN) — The council approved a new ferry terminal for the harbour."],
+                       [[1.0, 0.0], [0.6, 0.8]], rank=0)
+    (quote,) = QuotePicker(LinearRanker.hand_set()).pick(question, np.asarray([1.0, 0.0], np.float32), [passage])
+    assert quote.text == "The council approved a new ferry terminal for the harbour."

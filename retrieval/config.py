@@ -1,0 +1,60 @@
+"""Every scoring parameter of answering, in one place.
+
+Each component takes these as defaults and may be given others (the tuning scripts in
+benchmarks/ do); `QuestionAnswerer.scoring_config()` reports the values in force, and
+`newsqa eval --json` prints them beside its figures, so every figure in docs/quality.md is
+tied to a configuration. The learned ranker's weights live in `ranker.json`.
+"""
+
+from __future__ import annotations
+
+# -- retrieval (hybrid.py) -----------------------------------------------------------
+# RRF's k dampens the weight of top ranks. Cormack et al. (2009) use 60; on our eval sets
+# (docs/quality.md) a steeper k = 10 ranks better: both lists' first hits matter most.
+RRF_K = 10
+# Weights of the two rankings. Keyword search counts double: questions name the people,
+# places and numbers they ask about, which BM25 matches exactly and embeddings blur
+# (xquad_en passage_hit@1 BM25 0.91 vs dense 0.85; tuned in docs/quality.md).
+DENSE_WEIGHT = 1.0
+KEYWORD_WEIGHT = 2.0
+# Candidates taken from each ranking before fusion.
+CANDIDATES = 30
+
+# -- which passages are examined (answerer.py) ---------------------------------------
+# Relevance of a quote: its similarity to the question (the best of the sentence's and the
+# passage's cosine) plus COVERAGE_WEIGHT times the IDF-weighted share of the question's words
+# the quote holds, plus PASSAGE_COVERAGE_WEIGHT times that share over its whole passage.
+# Below MIN_RELEVANCE nothing in the corpus is about the question, and we say so rather than
+# quote noise. Tuned on xquad_en/covidqa questions asked of the other set's index
+# (docs/quality.md): 84-89% of those are rightly not found, 0.4-1.3% of answerable ones lost.
+MIN_RELEVANCE = 0.65
+COVERAGE_WEIGHT = 0.5
+PASSAGE_COVERAGE_WEIGHT = 0.25
+# Once the top answer passes MIN_RELEVANCE, the ones after it need only this much: a
+# second-best passage often holds the answer in other words (docs/quality.md).
+MIN_FOLLOWING_RELEVANCE = 0.4
+# Passages examined per answer asked for: 3 rather than 2 lifts covidqa passage_hit@5 by
+# 0.009 (the answer sits deeper in long papers); the quote picker's stem cache keeps the
+# cost per question where it was with 2 (docs/performance.md, section 4).
+PASSAGES_PER_ANSWER = 3
+
+# -- picking the quote (quotes.py, features.py, terms.py) -------------------------------
+# A neighbour at least this share as likely to hold the answer as the best sentence joins the quote.
+EXTEND_RATIO = 0.7
+MAX_QUOTE_CHARS = 400
+
+# Recency, in log-odds added to a quote's score: a question that names a span ("this week")
+# prefers articles inside it; one that asks for the newest ("latest", "currently") prefers
+# newer articles, fading over RECENCY_DAYS. Undated articles get neither (never pushed below
+# their relevance). Tuned on half of news_dev's weeks (docs/quality.md).
+W_RECENT_SPAN = 1.0
+W_NEWEST = 0.5
+RECENCY_DAYS = 30.0
+# Words this close to one of the question's words count as "near" it (the focus phrase
+# "bridge engineer" next to "Tomas Varga").
+NEAR_TOKENS = 6
+# Stems at least this long also match when one extends the other: porter leaves
+# "russia"/"russian" apart.
+PREFIX_STEM_CHARS = 5
+# Questions are cut to this many characters before searching; longer text is not a question.
+MAX_QUESTION_CHARS = 1000
