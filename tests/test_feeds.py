@@ -230,6 +230,19 @@ def test_a_chat_feed_follows_the_chat_fetch_rules(site, folders):
     assert allowed.feeds[0].status == "ok" and allowed.added == 3
 
 
+def test_a_private_entry_link_is_named_as_such_and_never_fetched(site):
+    from newsqa.index.feeds import EntrySkipped, EntryTextFetcher, FeedEntry, RobotsRules
+
+    guarded = ArticleFetcher(allow_private=False)
+    texts = EntryTextFetcher(guarded, RobotsRules(guarded))
+    start = len(site.requests)
+    with pytest.raises(EntrySkipped, match="refusing to fetch from 127.0.0.1.*loopback.*too short"):
+        texts.text(FeedEntry(f"{site.base}/news/bridge.html", "Bridge", None, None, None, ["Short."]))
+    long_text = texts.text(FeedEntry(f"{site.base}/news/bridge.html", "Bridge", None, None, None, ["word " * 70]))
+    assert long_text.source == "feed" and "loopback" in long_text.page_note
+    assert site.paths(start) == []
+
+
 def test_retention_removes_old_feed_articles_and_never_fetches_them_again(site, folders):
     articles, registry = folders
     follow(registry, site, "/rss.xml")

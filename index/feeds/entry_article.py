@@ -61,14 +61,15 @@ class EntryTextFetcher:
         Raises:
             EntrySkipped: neither the page nor the entry's own text gives an article.
         """
-        assert entry.link
-        if self.robots is not None and not self.robots.allowed(entry.link):
-            problem = "robots.txt disallows fetching the page"
-        else:
-            try:
+        if not entry.link:
+            raise EntrySkipped("the entry has no link")
+        try:
+            if self.robots is not None and not self.robots.allowed(entry.link):
+                problem = "robots.txt disallows fetching the page"
+            else:
                 return self._from_page(entry)
-            except (FetchError, ArticleError) as error:
-                problem = str(error)
+        except (FetchError, ArticleError) as error:
+            problem = str(error)
         words = sum(len(p.split()) for p in entry.paragraphs)
         if words >= self.min_entry_words:
             return EntryText(list(entry.paragraphs), "feed", entry.published, entry.title, page_note=problem)

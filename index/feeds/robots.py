@@ -7,7 +7,7 @@ from urllib.robotparser import RobotFileParser
 
 from ..articles import decode_text
 from ..errors import ArticleError
-from ..fetch import USER_AGENT, ArticleFetcher, FetchError, HttpStatusError, UnsupportedContent
+from ..fetch import USER_AGENT, ArticleFetcher, FetchError, ForbiddenAddress, HttpStatusError, UnsupportedContent
 
 
 class RobotsRules:
@@ -20,20 +20,29 @@ class RobotsRules:
     def __init__(self, fetcher: ArticleFetcher, user_agent: str = USER_AGENT) -> None:
         self.fetcher = fetcher
         self.user_agent = user_agent
-        self._sites: dict[str, RobotFileParser | None] = {}
+        self._sites: dict[str, RobotFileParser | ForbiddenAddress | None] = {}
 
     def allowed(self, url: str) -> bool:
+        """Whether robots.txt lets newsqa fetch `url`.
+
+        Raises:
+            ForbiddenAddress: the site may not be fetched at all (a chat feed's private address).
+        """
         parts = urlsplit(url)
         site = f"{parts.scheme}://{parts.netloc}"
         if site not in self._sites:
             self._sites[site] = self._load(site)
         parser = self._sites[site]
+        if isinstance(parser, ForbiddenAddress):
+            raise parser
         return parser is None or parser.can_fetch(self.user_agent, url)
 
-    def _load(self, site: str) -> RobotFileParser | None:
+    def _load(self, site: str) -> RobotFileParser | ForbiddenAddress | None:
         parser = RobotFileParser(f"{site}/robots.txt")
         try:
             page = self.fetcher.fetch(f"{site}/robots.txt", media_types=("text/plain",))
+        except ForbiddenAddress as error:
+            return error  # said as it is, not as "robots.txt disallows"
         except UnsupportedContent:
             return None  # served as something else: no rules
         except FetchError as error:
