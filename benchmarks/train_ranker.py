@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import sys
 import time
 from collections.abc import Sequence
@@ -99,7 +100,42 @@ def _sentence_text(passages: Sequence[RetrievedPassage], passage: int, sentence:
     return chunk.article_text[span.start:span.end]
 
 
+# Negatives paired with each positive sentence of a question (the highest-scored by cosine).
+PAIRS_PER_POSITIVE = 40
+
+
 def fit(parts: Sequence[Sequence[Case]]) -> LinearRanker:
+    """A pairwise logistic ranker fitted on the cases of `parts`: for each question, each
+    sentence holding the answer against those that do not, so it learns which sentence of a
+    question's candidates answers (every question and every part weighing the same)."""
+    diffs, weights = [], []
+    for cases in parts:
+        part, part_weights = [], []
+        for case in cases:
+            positive = case.features[case.labels == 1]
+            negative = case.features[case.labels == 0]
+            if not len(positive) or not len(negative):
+                continue
+            negative = negative[np.argsort(-negative[:, 0])[:PAIRS_PER_POSITIVE]]
+            pairs = (positive[:, None, :] - negative[None, :, :]).reshape(-1, positive.shape[1])
+            part.append(pairs)
+            part_weights.append(np.full(len(pairs), 1.0 / len(pairs)))
+        if part:
+            weight = np.concatenate(part_weights)
+            diffs.append(np.vstack(part))
+            weights.append(weight / weight.sum())
+    x, w = np.vstack(diffs), np.concatenate(weights)
+    scale = np.vstack([c.features for cases in parts for c in cases if len(c.features)]).std(axis=0)
+    scale[scale == 0] = 1.0
+    x = x / scale
+    model = LogisticRegression(C=C, max_iter=2000, fit_intercept=False)
+    model.fit(np.vstack([x, -x]), np.r_[np.ones(len(x)), np.zeros(len(x))],
+              sample_weight=np.r_[w, w] * len(w) / w.sum())
+    return LinearRanker(FEATURES, np.zeros(len(FEATURES), np.float32), scale.astype(np.float32),
+                        model.coef_[0].astype(np.float32), 0.0)
+
+
+def fit_pointwise(parts: Sequence[Sequence[Case]]) -> LinearRanker:
     """A logistic ranker fitted on the cases of `parts`, each part weighing the same."""
     matrices, labels, weights = [], [], []
     for cases in parts:
@@ -151,12 +187,28 @@ def main() -> None:
     parser.add_argument("datasets", type=Path, nargs="+")
     parser.add_argument("--index-root", type=Path, default=None,
                         help="Folder holding one index per dataset, by its name [default: newsqa eval's cache].")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="Folder to keep each set's retrieved passages and features in between runs "
+                             "(a benchmark cache; delete it after changing retrieval or features).")
     parser.add_argument("--save", action="store_true", help=f"Write the model fitted on all sets to {RANKER_FILE}.")
     args = parser.parse_args()
     services = NewsqaServices(load_settings())
     began = time.perf_counter()
     passages = TOP_K * PASSAGES_PER_ANSWER
-    datasets = [open_dataset(services, d, args.index_root, passages) for d in args.datasets]
+    datasets = []
+    for directory in args.datasets:
+        cache = args.cache / f"{directory.name}.pickle" if args.cache else None
+        if cache is not None and cache.exists():
+            datasets.append(pickle.loads(cache.read_bytes()))
+            datasets[-1].reader = IndexReader(args.index_root / directory.name if args.index_root
+                                              else dataset_index_dir(services, directory))
+            continue
+        datasets.append(open_dataset(services, directory, args.index_root, passages))
+        if cache is not None:
+            reader, datasets[-1].reader = datasets[-1].reader, None
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            cache.write_bytes(pickle.dumps(datasets[-1]))
+            datasets[-1].reader = reader
     print(f"(features of {sum(len(d.cases) for d in datasets)} questions in {time.perf_counter() - began:.0f} s)",
           file=sys.stderr)
     print("| ranker | scored on | questions | quote_hit@1 | quote chars | passage_hit@1 | passage_hit@5 | "

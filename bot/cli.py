@@ -31,7 +31,7 @@ from .add import add
 from .eval_cmd import eval_command
 from .feeds_cli import feeds
 from .services import LOCK_WAIT_SECONDS, NewsqaServices
-from .settings import Settings, load_settings
+from .settings import Settings, load_settings, warn_about_unknown_settings
 from .watch import watch
 
 EXAMPLE_QUESTION = "who led the Chinese delegation?"
@@ -93,6 +93,7 @@ def cli(ctx: click.Context, articles_dir: Path | None, index_dir: Path | None,
     """
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    warn_about_unknown_settings()
     settings = load_settings(articles_dir=articles_dir, index_dir=index_dir, embedding_model=embedding_model)
     ctx.obj = NewsqaServices(settings)
 

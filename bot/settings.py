@@ -6,6 +6,10 @@ Every name here is public contract, documented in `.env.example` and the README.
 
 from __future__ import annotations
 
+import difflib
+import logging
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -13,6 +17,12 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from newsqa.index import DEFAULT_MODEL
+
+log = logging.getLogger(__name__)
+# Variables with these prefixes are newsqa's: one it does not know is a misspelt setting.
+SETTING_PREFIXES = ("NEWSQA_", "TELEGRAM_")
+# Variables with those prefixes that are read elsewhere on purpose (tests, benchmarks).
+NOT_SETTINGS = frozenset({"NEWSQA_EVAL_DIR"})
 
 
 class Settings(BaseSettings):
@@ -33,6 +43,8 @@ class Settings(BaseSettings):
     admin_users: Annotated[frozenset[int], NoDecode] = Field(frozenset(), alias="NEWSQA_ADMIN_USERS")
     # The Telegram bot (`newsqa bot`): flood control, button state, optional webhook mode.
     questions_per_minute: int = Field(10, alias="NEWSQA_QUESTIONS_PER_MINUTE", ge=0)
+    # Everything else a user can make the bot do (buttons, /sources, /stats, /help...).
+    actions_per_minute: int = Field(30, alias="NEWSQA_ACTIONS_PER_MINUTE", ge=0)
     bot_state_file: Path | None = Field(None, alias="NEWSQA_BOT_STATE_FILE")
     telegram_webhook_url: str | None = Field(None, alias="TELEGRAM_WEBHOOK_URL")
     telegram_webhook_listen: str = Field("0.0.0.0", alias="TELEGRAM_WEBHOOK_LISTEN")
@@ -85,3 +97,29 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Settings from the environment and `.env`, with flag values (None = not given) on top."""
     return Settings(**{key: value for key, value in overrides.items() if value is not None})
+
+
+def unknown_setting_names(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> list[str]:
+    """`NEWSQA_*` and `TELEGRAM_*` names in the environment or `.env` that are no setting
+    (pydantic-settings ignores them silently: a misspelt NEWSQA_ALLOWED_USERS would let
+    everyone in)."""
+    from dotenv import dotenv_values
+
+    names = set(os.environ if environ is None else environ)
+    if env_file is not None and env_file.is_file():
+        names |= {name for name in dotenv_values(env_file) if name}
+    known = {str(field.alias).upper() for field in Settings.model_fields.values()} | NOT_SETTINGS
+    return sorted(name for name in names if name.upper().startswith(SETTING_PREFIXES) and name.upper() not in known)
+
+
+def warn_about_unknown_settings(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> None:
+    """Log a warning for each unknown `NEWSQA_*` / `TELEGRAM_*` variable, with the setting it
+    most looks like."""
+    known = sorted(str(field.alias) for field in Settings.model_fields.values())
+    for name in unknown_setting_names(environ, env_file):
+        prefix = next(p for p in SETTING_PREFIXES if name.upper().startswith(p))
+        # Compared without the shared prefix, which would make every name look alike.
+        rests = {k[len(prefix):]: k for k in known if k.startswith(prefix)}
+        close = difflib.get_close_matches(name.upper()[len(prefix):], list(rests), n=1, cutoff=0.6)
+        hint = f"; did you mean {rests[close[0]]}?" if close else " (see README, Settings)"
+        log.warning("%s is not a newsqa setting and is ignored%s", name, hint)

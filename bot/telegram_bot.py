@@ -45,7 +45,16 @@ from telegram.ext import (
     filters,
 )
 
-from newsqa.index import ArticleError, FetchError, IndexLayerError, IndexReader, IndexReport, SavedArticle, is_url
+from newsqa.index import (
+    ArticleError,
+    FetchError,
+    IndexLayerError,
+    IndexReader,
+    IndexReport,
+    SavedArticle,
+    StoreStats,
+    is_url,
+)
 from newsqa.index.fetch import ForbiddenAddress
 from newsqa.retrieval import EmptyQuestion, clean_question
 
@@ -97,6 +106,10 @@ COMMANDS = [
 ]
 
 REFUSAL = "Sorry, this bot only answers its approved users."
+SLOW_DOWN = "You are pressing faster than I can keep up. Please wait a moment."
+# "Slow down" notices one user gets per minute; past that the bot stays silent, so a user over
+# a limit never makes it send more than this.
+NOTICES_PER_MINUTE = 1
 EXPIRED = "This question has expired. Please ask it again."
 HELP = RichText.of(
     Span("Ask me about the news", bold=True),
@@ -149,6 +162,9 @@ class NewsqaBot(FeedHandlers):
         self.refresh_seconds = refresh_seconds
         self.send_backoff = tuple(send_backoff)
         self.rate_limit = QuestionRateLimit(settings.questions_per_minute)
+        self.action_limit = QuestionRateLimit(settings.actions_per_minute)
+        self.notice_limit = QuestionRateLimit(NOTICES_PER_MINUTE)
+        self._stats: tuple[object, int, StoreStats] | None = None
         self.reader: IndexReader | None = None
         self.answers: BatchedAnswerer | None = None
         self.questions: QuestionStore | None = None
@@ -207,9 +223,18 @@ class NewsqaBot(FeedHandlers):
                                        refresh_seconds=self.refresh_seconds)
         await self.answers.start()
         await app.bot.set_my_commands(COMMANDS)
-        stats = self.reader.snapshot.stats()
+        stats = self.index_stats()
         log.info("@%s answers from %s (%s) in %s", app.bot.username, plural(stats.articles, "article"),
                  plural(stats.chunks, "passage"), self.settings.index_dir)
+        log.info("%s", self.access_mode())
+
+    def access_mode(self) -> str:
+        """Who may use the bot, in one line for the log at start."""
+        admins = plural(len(self.settings.admin_users), "admin")
+        if not self.settings.allowed_users:
+            return f"access: open to everyone (NEWSQA_ALLOWED_USERS is empty); {admins}"
+        return (f"access: only {plural(len(self.settings.allowed_users), 'allowed user')} and {admins} "
+                f"(NEWSQA_ALLOWED_USERS); everyone else is refused")
 
     async def shut_down(self, app: Application) -> None:
         """Stop the answering thread and close the question store."""
@@ -283,12 +308,36 @@ class NewsqaBot(FeedHandlers):
         if self.is_allowed(update.effective_user):
             return
         user_id = update.effective_user.id if update.effective_user else "unknown"
-        if update.callback_query is not None:
+        if not self.action_limit.allow(update.effective_user.id if update.effective_user else 0):
+            pass  # refusals count as actions: past the limit, silence
+        elif update.callback_query is not None:
             await update.callback_query.answer(REFUSAL, show_alert=True)
         elif update.message is not None and self._addressed(update.message, context) is not None:
             await update.message.reply_text(f"{REFUSAL} Your Telegram user id is {user_id}.")
         log.info("refused update from user %s", user_id)
         raise ApplicationHandlerStop
+
+    async def metered(self, update: Update) -> bool:
+        """Count an action (a button, /sources, /stats...) against the user's limit; False, after
+        a "slow down" (while the user's notices last), when it is over."""
+        user = update.effective_user
+        if user is None or self.action_limit.allow(user.id):
+            return True
+        log.info("user %s is over NEWSQA_ACTIONS_PER_MINUTE", user.id)
+        notice = self.notice_limit.allow(user.id)
+        if update.callback_query is not None:  # answered anyway: the client's spinner stops
+            await update.callback_query.answer(SLOW_DOWN if notice else None)
+        elif notice and update.effective_message is not None:
+            await self._reply(update.effective_message, RichText.of(SLOW_DOWN))
+        return False
+
+    def index_stats(self) -> StoreStats:
+        """The index's counts, read once per generation (they change only with it)."""
+        snapshot = self.reader.snapshot
+        cached = self._stats
+        if cached is None or cached[0] is not snapshot.store or cached[1] != snapshot.generation:
+            cached = self._stats = (snapshot.store, snapshot.generation, snapshot.stats())
+        return cached[2]
 
     def _addressed(self, message: Message, context: ContextTypes.DEFAULT_TYPE) -> str | None:
         """The text of `message` meant for this bot (mention removed), or None when it is not."""
@@ -312,6 +361,8 @@ class NewsqaBot(FeedHandlers):
     # -- commands ---------------------------------------------------------------------------
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Welcome, with an example question."""
+        if not await self.metered(update):
+            return
         name = update.effective_user.first_name if update.effective_user else "there"
         text = RichText.of(f"Hello {name}! Ask me a question about the news, for example:\n",
                            Span(EXAMPLE_QUESTION, italic=True), "\n\n") + HELP
@@ -319,6 +370,8 @@ class NewsqaBot(FeedHandlers):
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """How to ask."""
+        if not await self.metered(update):
+            return
         await self._reply(update.effective_message, HELP)
 
     async def ask(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -343,20 +396,28 @@ class NewsqaBot(FeedHandlers):
 
     async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Point to /help for commands the bot does not know."""
+        if not await self.metered(update):
+            return
         await self._reply(update.effective_message, RichText.of("I do not know that command. See /help."))
 
     async def not_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Explain that questions are text."""
+        if not await self.metered(update):
+            return
         await self._reply(update.effective_message, RichText.of("Please send your question as text."))
 
     async def sources(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """List the indexed articles, one page at a time."""
+        if not await self.metered(update):
+            return
         text, markup = await asyncio.to_thread(self._sources_page, 0)
         await self._reply(update.effective_message, text, markup)
 
     async def sources_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Turn the page of /sources."""
         query = update.callback_query
+        if not await self.metered(update):
+            return
         try:
             page = max(0, int(query.data.split(":")[1]))
         except (IndexError, ValueError):
@@ -368,7 +429,7 @@ class NewsqaBot(FeedHandlers):
 
     def _sources_page(self, page: int) -> tuple[RichText, InlineKeyboardMarkup | None]:
         snapshot = self.reader.snapshot
-        total = snapshot.stats().articles
+        total = self.index_stats().articles
         pages = max(1, -(-total // SOURCES_PER_PAGE))
         page = min(page, pages - 1)
         rows = snapshot.store.list_articles(page * SOURCES_PER_PAGE, SOURCES_PER_PAGE)
@@ -383,7 +444,9 @@ class NewsqaBot(FeedHandlers):
 
     async def stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Articles, chunks and age of the index."""
-        stats = await asyncio.to_thread(self.reader.snapshot.stats)
+        if not await self.metered(update):
+            return
+        stats = await asyncio.to_thread(self.index_stats)
         text = RichText.of(
             Span("Index", bold=True),
             f"\n{plural(stats.articles, 'article')} ({plural(stats.sources, 'source')}), "
@@ -474,6 +537,8 @@ class NewsqaBot(FeedHandlers):
         user = message.from_user
         if user is not None and not self.rate_limit.allow(user.id):
             wait = max(1, round(self.rate_limit.retry_in(user.id)))
+            if not self.notice_limit.allow(user.id):
+                return  # told a moment ago
             await self._reply(message, RichText.of(
                 f"You are asking faster than I can read ({self.settings.questions_per_minute} questions "
                 f"a minute). Please try again in {wait} s."))
@@ -485,7 +550,7 @@ class NewsqaBot(FeedHandlers):
             if result.found:
                 key = await asyncio.to_thread(self.questions.save, message.chat_id, result)
             else:
-                articles = (await asyncio.to_thread(self.reader.snapshot.stats)).articles
+                articles = (await asyncio.to_thread(self.index_stats)).articles
         if not result.found:
             await self._reply(message, not_found(articles))
             return
@@ -518,6 +583,8 @@ class NewsqaBot(FeedHandlers):
     async def more(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Show the next (or previous) answer in place."""
         query = update.callback_query
+        if not await self.metered(update):
+            return
         found = await self._button_answer(update)
         if found is None:
             await query.answer(EXPIRED, show_alert=True)
@@ -530,6 +597,8 @@ class NewsqaBot(FeedHandlers):
     async def show_context(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Send the passage around a quote."""
         query = update.callback_query
+        if not await self.metered(update):
+            return
         found = await self._button_answer(update)
         if found is None:
             await query.answer(EXPIRED, show_alert=True)

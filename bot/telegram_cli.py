@@ -37,11 +37,27 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def _protect_logs(redactor: RedactSecrets) -> None:
-    """Redact the token from every log line; show the bot's own INFO lines (start, failures)."""
-    handlers = logging.getLogger().handlers
-    for handler in handlers:
+# Libraries that may log the token (inside request URLs, in tracebacks): their loggers carry
+# the filter themselves, so a handler added after start (or on one of them) never sees it.
+REDACTED_LOGGERS = ("httpx", "httpcore", "telegram", "newsqa")
+
+
+def protect_logs(redactor: RedactSecrets) -> None:
+    """Redact the token from every log line; show the bot's own INFO lines (start, failures).
+
+    A logger's filter only sees records logged on that very logger, so it goes on the root
+    handlers present now and on every logger of `REDACTED_LOGGERS` and below (they are all
+    created when their modules are imported, which is done here first).
+    """
+    import httpcore  # noqa: F401 - creates its loggers
+    import httpx  # noqa: F401
+    import telegram.ext  # noqa: F401
+
+    for handler in logging.getLogger().handlers:
         handler.addFilter(redactor)
+    for name in [*REDACTED_LOGGERS, *list(logging.root.manager.loggerDict)]:
+        if name.split(".", 1)[0] in REDACTED_LOGGERS:
+            logging.getLogger(name).addFilter(redactor)
     logging.getLogger("newsqa").setLevel(logging.INFO)
 
 
@@ -78,7 +94,7 @@ def bot(ctx: click.Context, webhook_url: str | None, webhook_listen: str | None,
             "(see README, “Telegram bot”).")
     webhook = _webhook(settings, webhook_url, webhook_listen, webhook_port, webhook_secret)
     redactor = RedactSecrets(token, webhook.secret_token if webhook else "")
-    _protect_logs(redactor)
+    protect_logs(redactor)
     try:
         NewsqaBot(settings, services).run(webhook)
     except InvalidToken:
@@ -99,7 +115,7 @@ def _webhook(settings, url: str | None, listen: str | None, port: int | None,
     url = url or settings.telegram_webhook_url
     if not url:
         return None
-    if not re.match(r"https?://", url):
+    if not re.match(r"https://[^/?#\s]", url, re.IGNORECASE):  # Telegram posts the updates (and the secret) to it
         raise click.UsageError(f"--webhook-url must be an https:// URL, not {url!r}")
     if secret is None and settings.telegram_webhook_secret is not None:
         secret = settings.telegram_webhook_secret.get_secret_value()

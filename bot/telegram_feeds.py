@@ -134,12 +134,16 @@ class FeedHandlers:
     # -- everyone ---------------------------------------------------------------------------
     async def latest(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The newest indexed headlines with date and link, a page at a time."""
+        if not await self.metered(update):
+            return
         text, markup = await asyncio.to_thread(self._latest_page, 0)
         await self._reply(update.effective_message, text, markup)
 
     async def latest_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Turn the page of /latest."""
         query = update.callback_query
+        if not await self.metered(update):
+            return
         page = latest_page_of(query.data or "")
         if page is None:
             await query.answer("This list has expired. Send /latest again.")
@@ -150,7 +154,7 @@ class FeedHandlers:
 
     def _latest_page(self, page: int) -> tuple[RichText, InlineKeyboardMarkup | None]:
         snapshot = self.reader.snapshot
-        total = snapshot.stats().articles
+        total = self.index_stats().articles
         pages = max(1, -(-total // HEADLINES_PER_PAGE))
         page = min(page, pages - 1)
         rows = snapshot.store.latest_articles(page * HEADLINES_PER_PAGE, HEADLINES_PER_PAGE)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from newsqa.index import ArticlesDirNotFound, IndexLayerError, IndexLocked
+from newsqa.index import ArticlesDirNotFound, IndexCorrupt, IndexLayerError, IndexLocked
 from newsqa.index.errors import IndexWriteFailed
 
 from .feeds import FeedService
@@ -90,6 +90,12 @@ def _watch(services: NewsqaServices, articles_dir: Path, index_dir: Path, quiet_
             continue
         except IndexWriteFailed as error:  # a full disk: keep watching, the next change retries
             click.echo(f"{error} (still watching: the next change is indexed again)", err=True)
+            continue
+        except IndexLayerError as error:  # whatever the index layer says, the watcher lives on
+            advice = " Rebuild it with `newsqa index --rebuild`." if isinstance(error, IndexCorrupt) else ""
+            click.echo(f"Indexing failed: {str(error).rstrip('.')}.{advice} (still watching: the next change "
+                       f"is indexed again)",
+                       err=True)
             continue
         click.echo(f"{time.strftime('%H:%M:%S')} {report.summary()}" if watching else report.summary())
         if not watching:

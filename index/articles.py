@@ -49,9 +49,12 @@ _FRONT_MATTER_KEYS = {
 # Greek bytes misread as Windows-1252 nearly all are. Below this share, Windows-1252 it is.
 _MAX_NON_ASCII_WORDS = 0.3
 _WORD = re.compile(r"[^\W\d_]+")
-# Labels that browsers read as Windows-1252 (the WHATWG encoding standard does the same).
-_WINDOWS_1252_LABELS = frozenset({"iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "us-ascii",
-                                  "ascii", "windows-1252", "cp1252", "x-cp1252"})
+# Code points that cannot be stored as UTF-8 (a decoder such as UTF-7 can produce them alone).
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# WHATWG encodings not used for a declaration here: "replacement" (ISO-2022-KR, HZ...) only
+# ever yields U+FFFD, and UTF-16 text without a byte-order mark holds NUL bytes, which are
+# refused as binary before a declaration is looked at (browsers read a `<meta>` UTF-16 as UTF-8).
+_IGNORED_ENCODINGS = frozenset({"replacement", "utf-16le", "utf-16be"})
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,8 @@ class ArticleCleaner:
         Raises:
             ArticleError: when no text is left after cleaning.
         """
-        raw = raw.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+        raw = without_lone_surrogates(raw).replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+        title = without_lone_surrogates(title) if title is not None else None
         paragraphs = [p.strip("\n") for p in _PARAGRAPH_BREAK.split(raw)]
         paragraphs = [p for p in paragraphs if p.strip()]
         dropped = 0
@@ -159,18 +163,32 @@ class ArticleCleaner:
         return "\n".join(kept)
 
 
+def without_lone_surrogates(text: str) -> str:
+    """`text` with every lone surrogate replaced by U+FFFD, so it can be stored as UTF-8."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
 def _decode_declared(data: bytes, charset: str | None) -> str | None:
-    """`data` decoded with a declared charset, or None when the label is unknown or wrong."""
+    """`data` decoded with a declared charset, or None when the label is not a WHATWG encoding
+    label or the bytes do not fit it.
+
+    Only labels of the WHATWG encoding standard (what browsers honour) are looked up, through
+    `webencodings`: a page cannot name an arbitrary Python codec (`utf-7`, `punycode`, `rot13`,
+    `hex`...), and `latin1`/`ascii` read as Windows-1252 the way browsers read them.
+    """
+    import webencodings
+
     if not charset:
         return None
-    label = charset.strip().lower()
-    candidates = ["cp1252", "latin-1"] if label in _WINDOWS_1252_LABELS else [label]
-    for name in candidates:
-        try:
-            codecs.lookup(name)
-            return data.decode(name)
-        except (LookupError, UnicodeDecodeError):
-            continue
+    encoding = webencodings.lookup(charset.strip())
+    if encoding is None or encoding.name in _IGNORED_ENCODINGS:
+        return None
+    try:
+        return encoding.codec_info.decode(data)[0]  # x-user-defined is webencodings' own codec
+    except UnicodeDecodeError:
+        pass
+    if encoding.name == "windows-1252":  # bytes cp1252 leaves undefined (0x81, 0x8d...): as browsers
+        return data.decode("latin-1")
     return None
 
 
@@ -190,6 +208,10 @@ def decode_text(data: bytes, declared: str | None = None) -> str:
     Raises:
         ArticleError: for binary data.
     """
+    return without_lone_surrogates(_decode(data, declared))
+
+
+def _decode(data: bytes, declared: str | None) -> str:
     if data.startswith(codecs.BOM_UTF8):
         return data[len(codecs.BOM_UTF8):].decode("utf-8", "replace")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):

@@ -197,13 +197,15 @@ class IndexBuilder:
         """
         started = time.monotonic()
         scan_articles(articles_dir)  # a missing folder fails before any wait for the lock
-        with writer_lock(self.index_dir, self.lock_wait_seconds, self.on_wait):
-            # Scanned under the lock: after a wait, the folder may have changed.
-            files = scan_articles(articles_dir)
-            try:
+        try:
+            with writer_lock(self.index_dir, self.lock_wait_seconds, self.on_wait):
+                # Scanned under the lock: after a wait, the folder may have changed.
+                files = scan_articles(articles_dir)
                 return self._update(articles_dir, files, rebuild, progress, started)
-            except (OSError, sqlite3.OperationalError) as error:
-                raise self._write_failed(error) from error
+        except (OSError, sqlite3.OperationalError) as error:
+            # Corrupt files are IndexCorrupt by now: what is left is the disk (full, I/O error,
+            # a permission). The lock file's own creation included.
+            raise self._write_failed(error) from error
 
     def _write_failed(self, error: Exception) -> IndexWriteFailed:
         """Say what went wrong and that readers still have the last committed generation."""
@@ -315,12 +317,17 @@ class IndexBuilder:
                     report.unchanged += 1
                     continue
                 article = self.reader.read(path, key=key, source=str(articles_dir / key))
+                _check_storable(article)
             except ArticleError as error:
                 report.skipped.append(SkippedArticle(str(articles_dir / key), str(error)))
                 continue
             except OSError as error:
                 report.skipped.append(SkippedArticle(str(articles_dir / key),
                                                      f"cannot read: {error.strerror or error}"))
+                continue
+            except Exception as error:  # noqa: BLE001 - one bad article never stops the run
+                log.warning("skipping %s: reading it failed", articles_dir / key, exc_info=True)
+                report.skipped.append(SkippedArticle(str(articles_dir / key), f"cannot read: {_describe(error)}"))
                 continue
             if record is not None and record.content_hash == article.content_hash:
                 store.upsert_source(key, article.source, record.article_id, fingerprint)
@@ -354,7 +361,7 @@ class IndexBuilder:
             embedded = []
             for group in range(0, len(batch), EMBED_GROUP):
                 items = batch[group:group + EMBED_GROUP]
-                embedded.extend(zip(items, self._embed([item.article for item in items])))
+                embedded.extend(self._embed_or_skip(items, planned, report))
                 done += len(items)
                 if progress:
                     progress(done, len(to_embed))
@@ -402,6 +409,21 @@ class IndexBuilder:
         else:
             report.duplicates.append(item.article.source)
 
+    def _embed_or_skip(self, items: list[_Planned], planned: list[_Planned],
+                       report: IndexReport) -> list[tuple[_Planned, list[NewChunk]]]:
+        """Chunk and embed `items` together; when that fails, one by one, and an article that
+        still fails is skipped with the reason (with every other name of the same text)."""
+        try:
+            return list(zip(items, self._embed([item.article for item in items])))
+        except Exception as error:  # noqa: BLE001 - one bad article never stops the run
+            if len(items) > 1:  # find the article at fault
+                return [pair for item in items for pair in self._embed_or_skip([item], planned, report)]
+            article = items[0].article
+            log.warning("skipping %s: chunking or embedding failed", article.source, exc_info=True)
+            report.skipped.extend(SkippedArticle(other.article.source, f"cannot index: {_describe(error)}")
+                                  for other in planned if other.article.content_hash == article.content_hash)
+            return []
+
     def _embed(self, articles: list[Article]) -> list[list[NewChunk]]:
         """Chunk and embed articles in one model batch: passage and pooled sentence vectors."""
         spans = [self.chunker.chunk(article.text) for article in articles]
@@ -426,3 +448,25 @@ class IndexBuilder:
             ])
             row += len(chunks)
         return result
+
+
+def _describe(error: BaseException) -> str:
+    """A one-line reason for a skip: the error's type and message."""
+    message = " ".join(str(error).split())[:300]
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
+def _check_storable(article: Article) -> None:
+    """Refuse an article whose text SQLite could not store (lone surrogates: not UTF-8).
+
+    Raises:
+        ArticleError: naming the field that cannot be stored.
+    """
+    for name in ("title", "text", "published", "author", "url"):
+        value = getattr(article, name)
+        if value is None:
+            continue
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise ArticleError(f"the {name} holds text that cannot be stored ({error.reason})") from None

@@ -4,11 +4,14 @@ fetches a chat user can trigger) public addresses only."""
 from __future__ import annotations
 
 import ipaddress
+import shutil
 import socket
+import subprocess
 import time
+from collections.abc import Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from collections.abc import Collection, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -81,27 +84,146 @@ class ForbiddenAddress(FetchError):
     """The host resolves to a private, loopback, link-local, multicast or reserved address."""
 
 
+# IPv6 ranges that carry (or once carried) another address inside: 6to4 (2002::/16) embeds an
+# IPv4 address a relay would reach, NAT64 (64:ff9b::/96) too, and site-local (fec0::/10) is
+# deprecated private space. Python's `is_global` lets some of them through.
+_EMBEDDING_V6 = {"6to4": ipaddress.ip_network("2002::/16"), "NAT64": ipaddress.ip_network("64:ff9b::/96"),
+                 "site-local": ipaddress.ip_network("fec0::/10"), "Teredo": ipaddress.ip_network("2001::/32")}
+
+
 def forbidden_reason(address: str) -> str | None:
     """Why a fetch a chat user asked for must not connect to `address`, or None when it may."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone ("fe80::1%eth0")
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        for name, network in _EMBEDDING_V6.items():
+            if ip in network:
+                return name
     for reason in ("loopback", "link_local", "multicast", "unspecified", "reserved", "private"):
         if getattr(ip, f"is_{reason}"):
             return reason.replace("_", "-")
     return None if ip.is_global else "not public"
 
 
-def _resolve(host: str, port: int, timeout: float) -> list[tuple]:
-    """`socket.getaddrinfo`, given up after `timeout` seconds (the resolver has no timeout of
-    its own that a caller can set; a stuck lookup is left to finish on its worker thread)."""
+def _resolve(host: str, port: int, timeout: float) -> list[str]:
+    """The addresses `host` resolves to (the system resolver: hosts file, then DNS), given up
+    after `timeout` seconds.
+
+    The lookup runs in a `getent ahosts` child process, killed when the time is up: the C
+    resolver has no timeout a caller can set, and a lookup on a thread could not be stopped
+    (each stuck one would leave a thread behind). Without `getent` (not glibc), a worker
+    thread does the lookup and is left to finish on its own.
+
+    Raises:
+        TimeoutError: no answer in time.
+        OSError: the name does not resolve.
+    """
+    try:
+        return [str(ipaddress.ip_address(host.split("%", 1)[0]))]
+    except ValueError:
+        pass
+    getent = shutil.which("getent")
+    if getent is None:
+        return _resolve_on_a_thread(host, port, timeout)
+    try:
+        result = subprocess.run([getent, "ahosts", "--", host], capture_output=True, timeout=max(timeout, 0.01),
+                                stdin=subprocess.DEVNULL, env={"LC_ALL": "C"})
+    except subprocess.TimeoutExpired:
+        raise TimeoutError(host) from None
+    addresses = [line.split()[0].decode("ascii", "replace") for line in result.stdout.splitlines()
+                 if line.split()[1:2] == [b"STREAM"]]
+    if result.returncode != 0 or not addresses:
+        raise OSError(f"the name does not resolve (getent exit status {result.returncode})")
+    return list(dict.fromkeys(addresses))
+
+
+def _resolve_on_a_thread(host: str, port: int, timeout: float) -> list[str]:
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsqa-resolve")
     try:
-        return pool.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM).result(timeout)
+        infos = pool.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM).result(timeout)
     except FutureTimeout:
         raise TimeoutError(host) from None
     finally:
         pool.shutdown(wait=False)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+class _DeadlineStream:
+    """A connection whose every wait ends at the fetch's deadline (httpcore's stream interface)."""
+
+    def __init__(self, stream, deadline: float) -> None:
+        self._stream = stream
+        self._deadline = deadline
+
+    def _left(self, timeout: float | None, error: type[Exception]) -> float:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise error("the fetch's time is up")
+        return left if timeout is None else min(timeout, left)
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        import httpcore
+
+        return self._stream.read(max_bytes, self._left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        import httpcore
+
+        self._stream.write(buffer, self._left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context, server_hostname: str | None = None, timeout: float | None = None):
+        import httpcore
+
+        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname,
+                                                      self._left(timeout, httpcore.ConnectTimeout)), self._deadline)
+
+    def get_extra_info(self, info: str):
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend:
+    """httpcore's network backend with one deadline for every connect, TLS handshake, read and
+    write of a fetch: httpx gives its timeout to each step in full, so a slow server could
+    otherwise take several times the budget."""
+
+    def __init__(self, deadline: float) -> None:
+        import httpcore
+
+        self._inner = httpcore.SyncBackend()
+        self._deadline = deadline
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options=None):
+        import httpcore
+
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise httpcore.ConnectTimeout("the fetch's time is up")
+        stream = self._inner.connect_tcp(host, port, left if timeout is None else min(timeout, left),
+                                         local_address, socket_options)
+        return _DeadlineStream(stream, self._deadline)
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options=None):
+        raise NotImplementedError("article fetches use TCP only")
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+def _client(deadline: float, headers: dict[str, str]):
+    """An httpx client whose connections all end at `deadline`."""
+    import httpcore
+    import httpx
+
+    transport = httpx.HTTPTransport(trust_env=False)
+    # httpx has no parameter for httpcore's network backend; its pool is rebuilt with ours.
+    transport._pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(trust_env=False),
+                                              network_backend=_DeadlineBackend(deadline))
+    return httpx.Client(transport=transport, follow_redirects=False, trust_env=False, headers=headers)
 
 
 class ArticleFetcher:
@@ -142,16 +264,14 @@ class ArticleFetcher:
         deadline = time.monotonic() + self.timeout
         current = url
         try:
-            with httpx.Client(timeout=self.timeout, follow_redirects=False, trust_env=False,
-                              headers={"User-Agent": USER_AGENT, "Accept": ", ".join(accepted),
-                                       **(headers or {})}) as client:
+            with _client(deadline, {"User-Agent": USER_AGENT, "Accept": ", ".join(accepted),
+                                    "Accept-Encoding": "identity", **(headers or {})}) as client:
                 for _ in range(self.max_redirects + 1):
                     left = deadline - time.monotonic()  # each wait gets only what is left
                     if left <= 0:
                         raise httpx.TimeoutException("deadline")
-                    target, headers, extensions = self._route(current, url, left)
-                    with client.stream("GET", target, headers=headers, extensions=extensions,
-                                       timeout=left) as response:
+                    with ExitStack() as stack:
+                        response = self._open(client, stack, self._route(current, url, left), left)
                         location = response.headers.get("location")
                         if response.is_redirect and location:
                             current = urljoin(current, location)
@@ -171,9 +291,25 @@ class ArticleFetcher:
             raise FetchError(f"{url}: cannot fetch ({type(error).__name__}: {error})") from None
         raise FetchError(f"{url}: more than {self.max_redirects} redirects")
 
-    def _route(self, url: str, requested: str, left: float) -> tuple[str, dict[str, str], dict[str, str]]:
-        """Where to connect for `url`: the URL itself, or (private addresses refused) the checked
-        address with the host name kept for the Host header and TLS."""
+    @staticmethod
+    def _open(client, stack: ExitStack, routes: list[tuple[str, dict[str, str], dict[str, str]]], left: float):
+        """The response from the first of `routes` that takes the connection (a host's IPv6
+        address may be listed first where only its IPv4 one listens)."""
+        import httpx
+
+        for number, (target, headers, extensions) in enumerate(routes, 1):
+            try:
+                return stack.enter_context(client.stream("GET", target, headers=headers, extensions=extensions,
+                                                         timeout=left))
+            except httpx.ConnectError:
+                if number == len(routes):
+                    raise
+        raise AssertionError("no route")  # _route always returns at least one
+
+    def _route(self, url: str, requested: str, left: float) -> list[tuple[str, dict[str, str], dict[str, str]]]:
+        """Where to connect for `url`: the addresses its host resolves to (all checked when
+        private addresses are refused), in the resolver's order, each with the host name kept
+        for the Host header and TLS. The lookup is ours, so it too ends at the deadline."""
         import httpx
 
         parts = urlsplit(url)
@@ -181,25 +317,23 @@ class ArticleFetcher:
             if url != requested:
                 raise UnsupportedUrl(f"{url}: redirected to a URL that is not http(s)")
             raise UnsupportedUrl(f"{url}: only http:// and https:// URLs can be fetched")
-        if self.allow_private:
-            return url, {}, {}
         host = parts.hostname
         try:
             port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
-            infos = _resolve(host, port, left)
+            addresses = _resolve(host, port, left)
         except TimeoutError:
             raise FetchError(f"{requested}: no answer within {self.timeout:g} s (resolving {host})") from None
         except (OSError, ValueError, UnicodeError) as error:
             raise FetchError(f"{requested}: cannot resolve {host} ({error})") from None
-        addresses = list(dict.fromkeys(info[4][0] for info in infos))
-        for address in addresses:
+        for address in [] if self.allow_private else addresses:
             reason = forbidden_reason(address)
             if reason is not None:
                 hop = f" (redirected to {url})" if url != requested else ""
                 raise ForbiddenAddress(f"{requested}: refusing to fetch from {host}{hop}: it resolves to "
                                        f"{address}, a {reason} address")
-        pinned = httpx.URL(url).copy_with(host=addresses[0].split("%", 1)[0])
-        return str(pinned), {"Host": httpx.URL(url).netloc.decode("ascii")}, {"sni_hostname": host}
+        headers, extensions = {"Host": httpx.URL(url).netloc.decode("ascii")}, {"sni_hostname": host}
+        return [(str(httpx.URL(url).copy_with(host=address.split("%", 1)[0])), headers, extensions)
+                for address in addresses]
 
     def _read(self, url: str, final_url: str, response, deadline: float,
               accepted: Collection[str]) -> FetchedPage:
@@ -211,11 +345,16 @@ class ArticleFetcher:
                 f"{url}: content type {media_type or '(none)'} is not {what} "
                 f"(expected one of {', '.join(sorted(accepted))})"
             )
+        encoding = response.headers.get("content-encoding", "identity").strip().lower()
+        if encoding not in {"", "identity"}:
+            # Asked for none: a compressed body could inflate far past the size cap (a bomb).
+            raise UnsupportedContent(f"{url}: the server sent a {encoding}-compressed body though asked "
+                                     f"for an uncompressed one")
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
             raise ResponseTooLarge(f"{url}: {int(declared):,} bytes is over the limit of {self.max_bytes:,}")
         body = bytearray()
-        for part in response.iter_bytes():
+        for part in response.iter_raw():  # as sent: nothing is decompressed
             body.extend(part)
             if len(body) > self.max_bytes:
                 raise ResponseTooLarge(f"{url}: the body is over the limit of {self.max_bytes:,} bytes")

@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,12 +23,15 @@ from .articles import SUPPORTED_SUFFIXES, Article, ArticleReader
 from .errors import ArticleError, ArticlesDirNotFound
 from .fetch import FetchedPage
 from .origin import ArticleOrigin
+from .vectors import fsync_directory
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 # Long enough to read, short enough for every file system (255 bytes) with suffixes added.
 _MAX_STEM = 80
 # Prefix of the hidden staging folders (hidden: the folder scan and the watcher skip them).
 _STAGING_PREFIX = ".newsqa-incoming-"
+# A save takes seconds; a staging folder this old is a killed save's, and is swept.
+STALE_STAGING_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -118,16 +122,20 @@ class ArticleInbox:
         except OSError as error:
             raise ArticleError(f"{path}: cannot read: {error.strerror or error}") from error
         stem = safe_stem(path.stem)
-        for number in range(1, 1000):
+        number = 1
+        while number < 1000:
             target = self._inside(f"{stem}{'' if number == 1 else f'-{number}'}{suffix}")
-            if not target.exists():
-                break
-            if target.read_bytes() == data:
-                article = self._read(target, target)
-                return SavedArticle(target, article.source, article.title, unchanged=True)
-        else:
-            raise ArticleError(f"{path}: too many files named {stem}{suffix} in {self.articles_dir}")
-        return self._place(data, target, None)
+            if target.exists():
+                if target.read_bytes() == data:
+                    article = self._read(target, target)
+                    return SavedArticle(target, article.source, article.title, unchanged=True)
+                number += 1
+                continue
+            saved = self._place(data, target, None, claim=True)
+            if saved is not None:
+                return saved
+            # Another save claimed the name since we looked: look at what it put there.
+        raise ArticleError(f"{path}: too many files named {stem}{suffix} in {self.articles_dir}")
 
     # -- helpers -------------------------------------------------------------------
     def _check_folder(self) -> None:
@@ -149,12 +157,30 @@ class ArticleInbox:
         parent.mkdir(parents=True, exist_ok=True)
         return target
 
+    def _sweep_staging(self) -> None:
+        """Remove staging folders that saves killed mid-way left behind (older than a live
+        save could be)."""
+        cutoff = time.time() - STALE_STAGING_SECONDS
+        for folder in self.articles_dir.glob(f"{_STAGING_PREFIX}*"):
+            try:
+                if folder.is_dir() and not folder.is_symlink() and folder.stat().st_mtime < cutoff:
+                    shutil.rmtree(folder, ignore_errors=True)
+            except OSError:
+                continue
+
     def _read(self, path: Path, named_as: Path) -> Article:
         key = named_as.resolve().relative_to(self.articles_dir.resolve()).as_posix()
         return self.reader.read(path, key=key, source=str(self.articles_dir / key))
 
-    def _place(self, data: bytes, target: Path, origin: ArticleOrigin | None) -> SavedArticle:
-        """Check the article in a hidden staging folder, then rename it (sidecar first) in."""
+    def _place(self, data: bytes, target: Path, origin: ArticleOrigin | None,
+               claim: bool = False) -> SavedArticle | None:
+        """Check the article in a hidden staging folder, then rename it (sidecar first) in.
+
+        With `claim`, the name must be new: it is taken with a hard link, which fails when
+        another save got there first (then None is returned and nothing is written); without,
+        an article already there (the same URL added again) is replaced.
+        """
+        self._sweep_staging()
         staging = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=self.articles_dir.resolve()))
         staged = staging / target.name
         try:
@@ -171,13 +197,23 @@ class ArticleInbox:
             old_origin = ArticleOrigin.load(target)
             unchanged = (target.exists() and target.read_bytes() == data
                          and (old_origin.url if old_origin else None) == (origin.url if origin else None))
-            if not unchanged:
+            if claim:
+                if not target.exists():  # a sidecar left by a removed page must not name this copy
+                    ArticleOrigin.sidecar(target).unlink(missing_ok=True)
+                try:
+                    os.link(staged, target)  # atomic, and never over another save's file
+                except FileExistsError:
+                    return None
+                fsync_directory(target.parent)
+                unchanged = False
+            elif not unchanged:
                 sidecar = ArticleOrigin.sidecar(target)
                 if origin is not None:
                     os.replace(ArticleOrigin.sidecar(staged), sidecar)
                 else:
                     sidecar.unlink(missing_ok=True)
                 os.replace(staged, target)
+                fsync_directory(target.parent)  # the rename itself survives a power cut
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return SavedArticle(target, article.source, article.title, unchanged=unchanged)

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .dates import PublishedWindow
-from .errors import IndexCorrupt
+from .errors import IndexCorrupt, IndexWriteFailed
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -79,6 +79,13 @@ yourselves many much
 _TERM = re.compile(r"\w+", re.UNICODE)
 # Vectors are stored as float16: half the bytes, and cosine scores move by < 1e-3.
 _VECTOR_DTYPE = np.float16
+
+
+def _is_disk_error(error: sqlite3.OperationalError) -> bool:
+    """SQLite's "disk I/O error" and "database or disk is full": the disk, not the file."""
+    name = getattr(error, "sqlite_errorname", "") or ""
+    return name == "SQLITE_FULL" or name.startswith("SQLITE_IOERR") or \
+        str(error) in {"disk I/O error", "database or disk is full"}
 
 
 def keyword_terms(text: str) -> list[str]:
@@ -202,7 +209,8 @@ class DocumentStore:
             if readonly:
                 if not self.path.exists():
                     raise IndexCorrupt(f"document store {self.path} is missing")
-                uri = f"file:{self.path}?mode=ro"
+                # A URI built by the standard library: `#`, `?` and `%` in the path are escaped.
+                uri = self.path.absolute().as_uri() + "?mode=ro"
                 self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
             else:
                 self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
@@ -211,6 +219,14 @@ class DocumentStore:
                 self.db.executescript(SCHEMA)
             self.db.execute("PRAGMA busy_timeout=10000")
             self.db.execute("SELECT count(*) FROM meta").fetchone()
+        except sqlite3.OperationalError as error:
+            if _is_disk_error(error):  # a full or failing disk, not a broken file
+                if readonly:
+                    raise IndexWriteFailed(
+                        f"could not open the index at {self.path.parent}: {error}. Nothing was lost: "
+                        f"free some space and try again.") from error
+                raise
+            raise IndexCorrupt(f"document store {self.path} is unreadable: {error}") from error
         except sqlite3.DatabaseError as error:
             raise IndexCorrupt(f"document store {self.path} is unreadable: {error}") from error
 

@@ -9,6 +9,7 @@ the SQLite commit the single switch from one complete index to the next. Another
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import math
@@ -81,11 +82,24 @@ def generation_number(name: str) -> int:
 
 def _fsync_write(path: Path, data: bytes) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk leaves no half-written temporary behind
+        raise
     os.replace(tmp, path)
+
+
+def _write_failure(error: RuntimeError, path: Path) -> OSError:
+    """faiss reports a failed write (a full disk) as a RuntimeError; the indexer expects OSError."""
+    text = str(error)
+    code = next((code for code in (errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS)
+                 if os.strerror(code) in text), errno.EIO)
+    return OSError(code, os.strerror(code) if code != errno.EIO else f"faiss could not write: {text[-200:]}",
+                   str(path))
 
 
 def fsync_directory(directory: Path) -> None:
@@ -323,12 +337,38 @@ class FaissVectorStore:
             ivf.nprobe = _tune_nprobe(inner, ivf, vectors)
         path = self.directory / f"{name}.faiss"
         tmp = path.with_name(path.name + ".tmp")
-        faiss.write_index(index, str(tmp))
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
+        try:
+            try:
+                faiss.write_index(index, str(tmp))
+            except RuntimeError as error:
+                raise _write_failure(error, tmp) from error
+            with open(tmp, "rb+") as handle:
+                os.fsync(handle.fileno())
+            self._check_written(tmp, count)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         os.replace(tmp, path)
         self._loaded[name] = index
         return {"count": count, "type": kind} | ({"nprobe": int(ivf.nprobe)} if ivf is not None else {})
+
+    def _check_written(self, path: Path, count: int) -> None:
+        """Read a written segment back (memory-mapped) before it is renamed in: a write the
+        disk cut short must fail here, not when a reader loads the generation.
+
+        Raises:
+            OSError: the file does not read back as `count` vectors of this dimension.
+        """
+        import faiss
+
+        try:
+            written = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+        except RuntimeError as error:
+            raise OSError(errno.EIO, f"the vector segment written does not read back: {str(error)[-200:]}",
+                          str(path)) from error
+        if written.ntotal != count or written.d != self.dimension:
+            raise OSError(errno.EIO, f"the vector segment written reads back as {written.ntotal} vectors "
+                                     f"of dimension {written.d}, not {count} of {self.dimension}", str(path))
 
     def _merge_tiers(self, segments: list[str], info: dict[str, dict], deleted: np.ndarray,
                      number: int) -> tuple[list[str], np.ndarray]:

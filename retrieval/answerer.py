@@ -126,7 +126,7 @@ class QuestionAnswerer:
             "not_found": {"min_relevance": self.min_relevance, "coverage_weight": self.coverage_weight,
                           "passage_coverage_weight": self.passage_coverage_weight,
                           "min_following_relevance": self.min_following_relevance},
-            "picker": {"extend_ratio": picker.extend_ratio, "max_quote_chars": picker.max_quote_chars,
+            "picker": {"extend_margin": picker.extend_margin, "max_quote_chars": picker.max_quote_chars,
                        "w_recent_span": picker.w_recent_span, "w_newest": picker.w_newest,
                        "recency_days": picker.recency_days},
             "ranker": {name: round(float(w), 4) for name, w in zip(ranker.features, ranker.weights)}

@@ -39,8 +39,9 @@ MIN_FOLLOWING_RELEVANCE = 0.4
 PASSAGES_PER_ANSWER = 3
 
 # -- picking the quote (quotes.py, features.py, terms.py) -------------------------------
-# A neighbour at least this share as likely to hold the answer as the best sentence joins the quote.
-EXTEND_RATIO = 0.7
+# A neighbour scored within this much (log-odds of the ranker) of the best sentence joins the
+# quote: an answer that spans two sentences is quoted whole (docs/quality.md).
+EXTEND_MARGIN = 1.0
 MAX_QUOTE_CHARS = 400
 
 # Recency, in log-odds added to a quote's score: a question that names a span ("this week")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .config import EXTEND_RATIO, MAX_QUOTE_CHARS, RECENCY_DAYS, W_NEWEST, W_RECENT_SPAN
+from .config import EXTEND_MARGIN, MAX_QUOTE_CHARS, RECENCY_DAYS, W_NEWEST, W_RECENT_SPAN
 from .features import QuestionProfile, SentenceFeaturizer
 from .hybrid import RetrievedPassage
 from .ranker import LinearRanker, shipped_ranker
@@ -60,12 +60,12 @@ class Quote:
 class QuotePicker:
     """Chooses the best sentence (or two) of each passage for a question."""
 
-    def __init__(self, ranker: LinearRanker | None = None, extend_ratio: float = EXTEND_RATIO,
+    def __init__(self, ranker: LinearRanker | None = None, extend_margin: float = EXTEND_MARGIN,
                  max_quote_chars: int = MAX_QUOTE_CHARS, w_recent_span: float = W_RECENT_SPAN,
                  w_newest: float = W_NEWEST, recency_days: float = RECENCY_DAYS) -> None:
         self._ranker = ranker
         self.featurizer = SentenceFeaturizer()
-        self.extend_ratio = extend_ratio
+        self.extend_margin = extend_margin
         self.max_quote_chars = max_quote_chars
         self.w_recent_span = w_recent_span
         self.w_newest = w_newest
@@ -111,14 +111,13 @@ class QuotePicker:
         sentence = chunk.sentences[best]
         start, end = sentence.start, sentence.end
         used = presence[best]
-        likely = 1.0 / (1.0 + np.exp(-scores))  # probabilities: comparable as ratios
-        order = sorted((best - 1, best + 1), key=lambda i: -likely[i] if 0 <= i < len(scores) else 0.0)
+        order = sorted((best - 1, best + 1), key=lambda i: -scores[i] if 0 <= i < len(scores) else 0.0)
         for neighbour in order:
             if not 0 <= neighbour < len(scores):
                 continue
             other = chunk.sentences[neighbour]
             joined = (min(start, other.start), max(end, other.end))
-            if (other.paragraph == sentence.paragraph and likely[neighbour] >= self.extend_ratio * likely[best]
+            if (other.paragraph == sentence.paragraph and scores[best] - scores[neighbour] <= self.extend_margin
                     and joined[1] - joined[0] <= self.max_quote_chars):
                 start, end = joined
                 used = np.maximum(used, presence[neighbour])

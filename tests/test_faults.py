@@ -8,10 +8,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import re
 import shutil
 import signal
 import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -100,7 +103,8 @@ def small_disk(tmp_path):
     disk.mkdir()
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=320k", "tmpfs", str(disk)], capture_output=True)
     if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs (needs root): {mounted.stderr.decode().strip()}")
+        pytest.skip(f"cannot mount a small tmpfs: needs root with CAP_SYS_ADMIN (as CI runs); "
+                    f"`mount` said: {mounted.stderr.decode().strip()}")
     try:
         yield disk
     finally:
@@ -188,3 +192,132 @@ def test_watch_rides_out_a_full_disk(cli_env, monkeypatch, small_disk):
     finally:
         watcher.kill()
     assert assert_consistent(index)[0] == 202
+
+
+# -- a full disk met by faiss and by SQLite's open, in a private mount namespace ---------------
+FULL_DISK = textwrap.dedent('''
+    import json, os, subprocess, sys
+    from pathlib import Path
+    from click.testing import CliRunner
+    from newsqa.bot.cli import cli
+    from test_reindex import write_articles
+
+    disk, articles = Path(sys.argv[1]), Path(sys.argv[2])
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(disk)], check=True)
+    index = disk / "index"
+    os.environ["NEWSQA_INDEX_DIR"] = str(index)
+
+    def run(*args):
+        return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+    def fill(leave):
+        stat = os.statvfs(disk)
+        with open(disk / "filler", "ab") as handle:
+            handle.write(bytes(max(stat.f_bavail * stat.f_frsize - leave, 0)))
+
+    def leftovers():
+        return sorted(p.name for p in index.rglob("*") if p.name.endswith(".tmp"))
+
+    print("first:", run("index").exit_code)
+    before = json.loads(run("stats", "--json").stdout)["generation"]
+    # faiss meets the full disk: SQLite's small writes fit in what is left, a segment does not.
+    write_articles(articles, 64)
+    fill(leave=96 * 1024)
+    result = run("index")
+    print("faiss:", result.exit_code, result.output.strip().replace(str(index), "INDEX"))
+    print("temporaries left:", leftovers())
+    print("still answers:", "Li Hongzhong" in run("ask", "-k", "1", "who led the Chinese delegation?").stdout)
+    print("generation kept:", json.loads(run("stats", "--json").stdout)["generation"] == before)
+    # SQLite cannot even open the store for writing: no room for its write-ahead log.
+    fill(leave=0)
+    (articles / "one-more.txt").write_text("Ferry resumes on the north route\\n\\nThe ferry resumed on Friday.\\n")
+    result = run("index")
+    print("sqlite:", result.exit_code, result.output.strip().replace(str(index), "INDEX"))
+    print("temporaries left:", leftovers())
+    (disk / "filler").unlink()  # space freed
+    result = run("index")
+    print("after:", result.exit_code, "65 added" in result.stdout)
+''')
+
+
+def _private_mount_namespace() -> list[str]:
+    """`unshare` arguments for a private mount namespace (root, else a user namespace), or a skip
+    that says exactly what is missing."""
+    if shutil.which("unshare") is None:
+        pytest.skip("needs the `unshare` command (util-linux)")
+    tried = []
+    for args in (["unshare", "--mount"], ["unshare", "--user", "--map-root-user", "--mount"]):
+        probe = subprocess.run([*args, "mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", "/mnt"],
+                               capture_output=True, text=True)
+        if probe.returncode == 0:
+            return args
+        tried.append(f"`{' '.join(args)}`: {probe.stderr.strip()}")
+    pytest.skip("cannot mount a tmpfs in a private mount namespace (needs root with CAP_SYS_ADMIN, or "
+                "unprivileged user namespaces); " + "; ".join(tried))
+
+
+def test_a_full_disk_met_by_faiss_or_by_sqlite_says_nothing_was_lost_and_cleans_up(tmp_path, articles):
+    """faiss reports a full disk as a RuntimeError and SQLite's open as a "disk I/O error" or
+    "database or disk is full": both are the write-failed error, never "rebuild the index", and no
+    temporary file stays behind. A 16 MB tmpfs in a mount namespace of the test's own."""
+    unshare = _private_mount_namespace()
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    env = {**os.environ, "NEWSQA_ARTICLES_DIR": str(articles),
+           "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])}
+    result = subprocess.run([*unshare, sys.executable, "-c", FULL_DISK, str(disk), str(articles)],
+                            capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "first: 0"
+    assert re.fullmatch(r"faiss: 1 Error: could not write the index at INDEX: No space left on device "
+                        r"\(INDEX/vectors/seg-\d+\.faiss\.tmp\)\. Nothing was lost: generation \d+ is still the one "
+                        r"answered from\. Free some space \(or fix the permission\) and run `newsqa index` again\.",
+                        lines[1]), lines[1]
+    assert lines[2:5] == ["temporaries left: []", "still answers: True", "generation kept: True"]
+    assert re.fullmatch(r"sqlite: 1 Error: could not write the index at INDEX: (disk I/O error|database or disk is "
+                        r"full)\. Nothing was lost: generation \d+ is still the one answered from\. Free some space "
+                        r"\(or fix the permission\) and run `newsqa index` again\.", lines[5]), lines[5]
+    assert lines[6:] == ["temporaries left: []", "after: 0 True"]
+
+
+def test_watch_survives_any_index_layer_error(cli_env):
+    """A broken index (here, garbage in manifest.json) is reported with its remedy; the watcher
+    keeps watching and indexes the next change once the index is rebuilt."""
+    watcher = _spawn("watch", "--debounce", "0.2")
+    err, out = Lines(watcher.stderr), Lines(watcher.stdout)
+    try:
+        assert "1 added" in out.until(lambda line: line.startswith("Indexed"))[-1]
+        err.until(lambda line: line.startswith("Watching"))
+        (cli_env["index"] / "manifest.json").write_text("{not json")
+        (cli_env["articles"] / "one.txt").write_text("Ferry resumes on the north route\n\n"
+                                                     "The ferry resumed on Friday.\n")
+        failed = err.until(lambda line: line.startswith("Indexing failed"))[-1]
+        assert "newsqa index --rebuild" in failed and "still watching" in failed
+        assert watcher.poll() is None
+        assert run("index", "--rebuild").exit_code == 0
+        (cli_env["articles"] / "two.txt").write_text("Bridge reopens in Port Elms\n\nThe bridge reopened on Monday.\n")
+        out.until(lambda line: "Indexed" in line and "0 unchanged" not in line or "1 added" in line)
+        watcher.send_signal(signal.SIGINT)
+        assert watcher.wait(timeout=60) == 0
+    finally:
+        watcher.kill()
+
+
+def test_the_bot_survives_index_layer_errors(bot_settings, encoder, articles):
+    """/reindex on a broken index or a vanished articles folder replies with the error; the bot
+    goes on answering from the generation it has."""
+    async def scenario() -> None:
+        async with FakeTelegram() as server, running_bot(bot_settings(server, admin_users="1801"), encoder) as bot:
+            admin = server.user(1801)
+            (bot.settings.index_dir / "manifest.json").write_text("{not json")
+            for broken in ("index", "folder"):
+                if broken == "folder":
+                    shutil.rmtree(articles)
+                count = len(server.messages_in(admin["id"]))
+                server.say(admin, "/reindex")
+                failed = await server.reply(admin["id"], count + 1)
+                assert failed.text.startswith("Reindex failed: "), failed.text
+                assert "Li Hongzhong" in (await ask(server, admin, EXAMPLE)).text
+
+    asyncio.run(scenario())

@@ -5,10 +5,12 @@ on a public address inside a private network namespace)."""
 
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
 import sys
 import textwrap
+import zlib
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from newsqa.index import ArticleFetcher, ArticleInbox, FetchedPage, FetchError, UnsupportedUrl
-from newsqa.index.fetch import ForbiddenAddress, forbidden_reason
+from newsqa.index.fetch import ForbiddenAddress, UnsupportedContent, forbidden_reason
 
 STORY = b"Ferry service resumes on the northern route\n\nThe ferry between Skarn and Lowe resumed on Friday.\n"
 
@@ -72,6 +74,8 @@ def site():
     ("fe80::1%eth0", "link-local"), ("224.0.0.251", "multicast"), ("ff02::1", "multicast"),
     ("0.0.0.0", "unspecified"), ("::", "unspecified"), ("240.0.0.1", "reserved"),
     ("100.64.0.1", "not public"), ("93.184.216.34", None), ("2606:4700:4700::1111", None),
+    ("2002:7f00:1::1", "6to4"), ("2002:5db8:d822::1", "6to4"), ("fec0::1", "site-local"),
+    ("feff:ffff::1", "site-local"), ("64:ff9b::7f00:1", "NAT64"), ("2001:0:4136:e378::1", "Teredo"),
 ])
 def test_which_addresses_a_chat_user_may_make_the_bot_fetch(address, reason):
     assert forbidden_reason(address) == reason
@@ -146,9 +150,12 @@ REDIRECT_CHECK = textwrap.dedent('''
 def test_every_redirect_hop_is_checked_again():
     """A public page that redirects to a loopback one is refused at the second hop. Runs in a
     network namespace of its own, where 1.2.3.4 is a (public) address on the loopback device."""
-    if shutil.which("unshare") is None or shutil.which("ip") is None or \
-            subprocess.run(["unshare", "--net", "true"], capture_output=True).returncode != 0:
-        pytest.skip("needs `unshare --net` (root or user namespaces) and iproute2")
+    missing = [tool for tool in ("unshare", "ip") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)} on PATH (util-linux, iproute2)")
+    probe = subprocess.run(["unshare", "--net", "true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip(f"needs `unshare --net` (root, or unprivileged user namespaces): {probe.stderr.strip()}")
     result = subprocess.run(["unshare", "--net", sys.executable, "-c", REDIRECT_CHECK],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
@@ -201,3 +208,155 @@ def test_a_copied_file_never_leaves_the_articles_folder(tmp_path, name):
     saved = ArticleInbox(articles).copy_file(source)
     assert saved.path.parent == articles.resolve() and not saved.path.name.startswith(".")
     assert Path(saved.path).read_bytes() == STORY
+
+
+# -- compression bombs, one deadline for the whole fetch, DNS that never answers ---------------
+class SlowAndCompressed(BaseHTTPRequestHandler):
+    accept_encodings: list[str | None] = []
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        SlowAndCompressed.accept_encodings.append(self.headers.get("Accept-Encoding"))
+        if self.path in ("/zstd", "/gzip"):
+            encoding = self.path[1:]
+            body = (_zstd_bomb() if encoding == "zstd" else _gzip_bomb())
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Encoding", encoding)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        elif self.path == "/slow":  # each wait well inside the budget, the sum of them not
+            time.sleep(0.9)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(STORY)))
+            self.end_headers()
+            self.wfile.flush()
+            time.sleep(0.9)
+            try:
+                self.wfile.write(STORY)
+            except OSError:
+                pass
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@functools.cache
+def _gzip_bomb() -> bytes:
+    """200 MB of "x" gzipped (~200 KB on the wire), compressed piece by piece."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    piece = b"x" * 1_000_000
+    return b"".join([compressor.compress(piece) for _ in range(200)] + [compressor.flush()])
+
+
+@functools.cache
+def _zstd_bomb() -> bytes:
+    """1 GB of "x" in zstd (~30 KB on the wire), compressed piece by piece."""
+    import zstandard
+
+    compressor = zstandard.ZstdCompressor(level=3).compressobj()
+    piece = b"x" * 1_000_000
+    return b"".join([compressor.compress(piece) for _ in range(1000)] + [compressor.flush()])
+
+
+@pytest.fixture(scope="module")
+def slow_site():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowAndCompressed)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "zstd"])
+def test_a_compressed_body_is_refused_not_inflated(slow_site, encoding):
+    """The fetcher asks for `identity` and refuses a compressed body, reading only the bytes sent:
+    inflating these would take 200 MB / 1 GB of memory before the size cap could say no."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(UnsupportedContent, match=f"sent a {encoding}-compressed body"):
+        ArticleFetcher(max_bytes=5_000_000).fetch(f"{slow_site}/{encoding}")
+    assert SlowAndCompressed.accept_encodings[-1] == "identity"
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100_000  # KB: nothing inflated
+
+
+def test_the_timeout_is_one_deadline_for_the_whole_fetch(slow_site):
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="no answer within 1 s"):
+        ArticleFetcher(timeout=1).fetch(f"{slow_site}/slow")  # headers at 0.9 s, body at 1.8 s
+    assert time.monotonic() - started < 1.4
+    assert ArticleFetcher(timeout=3).fetch(f"{slow_site}/slow").body == STORY
+
+
+DNS_BLACK_HOLE = textwrap.dedent('''
+    import os, socket, subprocess, tempfile, threading, time
+    from newsqa.index import ArticleFetcher, FetchError
+
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    # A name server that takes every query and never answers.
+    with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as conf:
+        conf.write("nameserver 127.0.0.1\\noptions timeout:30 attempts:1\\n")
+    subprocess.run(["mount", "--bind", conf.name, "/etc/resolv.conf"], check=True)
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind(("127.0.0.1", 53))
+
+    def threads():
+        return len(os.listdir(f"/proc/{os.getpid()}/task"))
+
+    before = threads()
+    for allow_private in (False, True):
+        started = time.monotonic()
+        try:
+            ArticleFetcher(timeout=1, allow_private=allow_private).fetch("http://stuck.example.org/story")
+        except FetchError as error:
+            print(f"{allow_private}: {error} after {time.monotonic() - started:.0f} s")
+    print("queries seen:", len(silent.recvfrom(512)[0]) > 0)
+    time.sleep(0.2)
+    print("threads left behind:", threads() - before)
+''')
+
+
+def test_a_dns_lookup_that_never_answers_ends_at_the_deadline_and_leaves_no_thread():
+    """In a network and mount namespace of its own, /etc/resolv.conf names a server on 127.0.0.1
+    that never answers (the resolver would wait 30 s)."""
+    missing = [tool for tool in ("unshare", "ip", "mount", "getent") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)} on PATH")
+    probe = subprocess.run(["unshare", "--net", "--mount", "true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip(f"needs `unshare --net --mount` (root, or unprivileged user namespaces): {probe.stderr.strip()}")
+    result = subprocess.run(["unshare", "--net", "--mount", sys.executable, "-c", DNS_BLACK_HOLE],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "False: http://stuck.example.org/story: no answer within 1 s (resolving stuck.example.org) after 1 s",
+        "True: http://stuck.example.org/story: no answer within 1 s (resolving stuck.example.org) after 1 s",
+        "queries seen: True",
+        "threads left behind: 0",
+    ]
+
+
+def test_every_address_of_a_host_is_tried_in_turn(site):
+    """A name that resolves to ::1 first while the server listens on 127.0.0.1 only (a common
+    /etc/hosts) is still fetched: the next address is tried when one refuses the connection."""
+    missing = [tool for tool in ("unshare", "mount", "getent") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)} on PATH")
+    probe = subprocess.run(["unshare", "--mount", "true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip(f"needs `unshare --mount` (root, or unprivileged user namespaces): {probe.stderr.strip()}")
+    script = textwrap.dedent(f'''
+        import subprocess, tempfile
+        from newsqa.index import ArticleFetcher
+        with tempfile.NamedTemporaryFile("w", suffix=".hosts", delete=False) as hosts:
+            hosts.write("::1 twofold.test\\n127.0.0.1 twofold.test\\n")
+        subprocess.run(["mount", "--bind", hosts.name, "/etc/hosts"], check=True)
+        print(subprocess.run(["getent", "ahosts", "twofold.test"], capture_output=True, text=True).stdout.split()[0])
+        print(ArticleFetcher(timeout=5).fetch("http://twofold.test:{site.rsplit(":", 1)[1]}/story").body.decode())
+    ''')
+    result = subprocess.run(["unshare", "--mount", sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "::1"  # the address that refuses comes first
+    assert result.stdout.split("\n", 1)[1] == STORY.decode() + "\n"

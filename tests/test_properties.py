@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import string
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from fake_telegram import FakeTelegram, parse_html, utf16_len
@@ -175,3 +175,100 @@ def test_any_question_through_the_bot_gets_an_answer_or_a_clear_reply(bot_settin
         assert "went wrong" not in reply, (question, reply)
         assert "Ask me a question" in reply or "could not find" in reply or "[card]" in reply, (question, reply)
     assert "Li Hongzhong" in replies[-1]
+
+
+# Charset labels a page or a server may declare: WHATWG ones, Python codecs that are not text
+# encodings (or not safe ones), nonsense, and anything else.
+_CHARSETS = st.one_of(
+    st.sampled_from(["utf-7", "punycode", "rot13", "hex", "base64", "zlib", "bz2", "uu", "idna", "utf-16",
+                     "utf-32", "utf-16-be", "x-user-defined", "iso-2022-kr", "iso-2022-jp", "shift_jis",
+                     "latin1", "ascii", "utf-8", "koi8-r", "replacement", "unicode-escape", "raw-unicode-escape",
+                     "mbcs", "undefined", "bogus"]),
+    st.text(alphabet=string.ascii_letters + string.digits + "-_.:", max_size=20),
+)
+_page_bytes = st.one_of(st.binary(max_size=2000), _lone_surrogates,
+                        _article_text.map(lambda t: t.encode("utf-8")),
+                        st.sampled_from([b"The council met +2D0- on Tuesday and voted to fund a library.",
+                                         b"\xed\xa0\x80 Text with an encoded surrogate in it, and more words."]))
+
+
+_POISON = b"Poisoned page for every later run\n\nThe council met +2D0- on Tuesday and voted to fund a library.\n"
+
+
+@_settings
+@given(data=_page_bytes, charset=_CHARSETS, suffix=st.sampled_from([".txt", ".md", ".html"]),
+       how=st.sampled_from(["sidecar", "meta"]))
+@example(data=_POISON, charset="utf-7", suffix=".txt", how="sidecar")
+@example(data=_POISON, charset="punycode", suffix=".html", how="meta")
+@example(data=_POISON, charset="rot13", suffix=".md", how="sidecar")
+def test_any_bytes_with_any_declared_charset_read_as_text_or_skip_with_reason(tmp_path_factory, data, charset,
+                                                                            suffix, how):
+    from newsqa.index.origin import ArticleOrigin
+
+    path = tmp_path_factory.mktemp("charset") / f"article{suffix}"
+    if how == "meta":
+        data = f'<html><head><meta charset="{charset}"></head><body><p>'.encode() + data + b"</p></body></html>"
+    path.write_bytes(data)
+    if how == "sidecar":
+        ArticleOrigin(url="http://news.example/a", charset=charset).save(path)
+    try:
+        article = ArticleReader().read(path, key=path.name, source=str(path))
+    except ArticleError as error:
+        assert str(error)
+        return
+    for text in (article.text, article.title, article.author or "", article.published or ""):
+        text.encode("utf-8")  # storable: no lone surrogates
+    assert article.text.strip()
+    Chunker().chunk(article.text)
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pages=st.lists(st.tuples(_page_bytes, _CHARSETS, st.sampled_from(["text/plain", "text/html", "text/markdown"])),
+                      min_size=1, max_size=3))
+@example(pages=[(_POISON, "utf-7", "text/plain"), (b"<p>" + _POISON + b"</p>", "punycode", "text/html")])
+def test_pages_with_any_bytes_and_charset_from_a_server_index_or_skip_and_the_good_one_is_indexed(
+        tmp_path_factory, encoder, pages):
+    """Each page is fetched from a real HTTP server on 127.0.0.1 with its declared charset, saved
+    (or refused with a reason) and indexed beside a good file: every page ends up indexed or
+    skipped with a reason, and the good file is always indexed."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from newsqa.index import ArticleFetcher, ArticleInbox, FetchError
+
+    class Pages(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            body, charset, media_type = pages[int(self.path.strip("/"))]
+            self.send_response(200)
+            self.send_header("Content-Type", f"{media_type}; charset={charset}")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Pages)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    folder = tmp_path_factory.mktemp("pages")
+    (folder / "good.txt").write_text("Harbour bridge reopens\n\nThe mayor of Port Elms, Ingrid Vasquez, reopened the "
+                                     "harbour bridge on Monday.\n")
+    refused = 0
+    try:
+        for number in range(len(pages)):
+            try:
+                page = ArticleFetcher(timeout=10).fetch(f"http://127.0.0.1:{server.server_address[1]}/{number}")
+                ArticleInbox(folder).save_page(page)
+            except (ArticleError, FetchError) as error:
+                assert str(error)
+                refused += 1
+    finally:
+        server.shutdown()
+        server.server_close()
+    index = tmp_path_factory.mktemp("index")
+    report = IndexBuilder(index, encoder).update(folder)
+    assert len(report.added) + len(report.duplicates) + len(report.skipped) == len(pages) + 1 - refused
+    assert all(skipped.reason for skipped in report.skipped)
+    sources = {row[1] for row in IndexReader(index).snapshot.store.list_articles(0, 100)}
+    assert any(source.endswith("good.txt") for source in sources)
+    assert IndexBuilder(index, encoder).update(folder).changed is False  # and a later run is fine too
