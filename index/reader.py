@@ -53,16 +53,17 @@ class IndexSnapshot:
         """Nearest chunks by cosine; only of articles published inside `window` when given."""
         if window is None or window.is_open:
             return self.vectors.search(vectors, k)
-        return self.vectors.search(vectors, k, self.chunk_ids_in(window))
+        return self.vectors.search(vectors, k, self.chunks_in(window).ids)
 
     def keyword_search(self, query: str, k: int, window: PublishedWindow | None = None) -> list[tuple[int, float]]:
         """Chunks by BM25; only of articles published inside `window` when given."""
-        return self.store.keyword_search(query, k, window)
+        if window is None or window.is_open:
+            return self.store.keyword_search(query, k)
+        return self.store.keyword_search(query, k, self.chunks_in(window).members)
 
-    def chunk_ids_in(self, window: PublishedWindow) -> np.ndarray:
-        """Ids of the chunks inside `window`, remembered per generation (questions of one
-        day share them)."""
-        return _window_ids(self.store, self.generation, window)
+    def chunks_in(self, window: PublishedWindow) -> "WindowChunks":
+        """The chunks inside `window`, remembered per generation (questions of one day share them)."""
+        return _window_chunks(self.store, self.generation, window)
 
     def chunks(self, chunk_ids: Sequence[int]) -> dict[int, StoredChunk]:
         return self.store.chunks(chunk_ids)
@@ -71,11 +72,20 @@ class IndexSnapshot:
         return self.store.stats()
 
 
+@dataclass(frozen=True)
+class WindowChunks:
+    """The ids of the chunks inside one published-date window: an array for FAISS's
+    selector and a set for filtering keyword hits."""
+
+    ids: np.ndarray
+    members: frozenset[int]
+
+
 @functools.lru_cache(maxsize=16)
-def _window_ids(store: DocumentStore, generation: int, window: PublishedWindow) -> np.ndarray:
+def _window_chunks(store: DocumentStore, generation: int, window: PublishedWindow) -> WindowChunks:
     ids = store.chunk_ids_in(window)
     ids.flags.writeable = False
-    return ids
+    return WindowChunks(ids, frozenset(ids.tolist()))
 
 
 def _manifest_mtime(directory: Path) -> int:
