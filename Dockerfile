@@ -10,6 +10,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     NEWSQA_ARTICLES_DIR=/data/articles \
     NEWSQA_INDEX_DIR=/data/index \
     NEWSQA_BOT_STATE_FILE=/data/state/bot-state.sqlite \
+    NEWSQA_FEEDS_FILE=/data/state/feeds.sqlite \
     NEWSQA_CACHE_DIR=/opt/newsqa-cache
 
 WORKDIR /app

@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     # where the exported ONNX model is cached.
     embedding_backend: Literal["auto", "onnx", "torch"] = Field("auto", alias="NEWSQA_EMBEDDING_BACKEND")
     cache_dir: Path | None = Field(None, alias="NEWSQA_CACHE_DIR")
+    # Following news feeds: how often `newsqa watch` and `newsqa bot` poll them (seconds),
+    # whether robots.txt is honoured for article pages, and how many days feed articles are
+    # kept (unset: forever).
+    feed_interval: float = Field(900.0, alias="NEWSQA_FEED_INTERVAL", gt=0)
+    respect_robots: bool = Field(True, alias="NEWSQA_RESPECT_ROBOTS")
+    feed_retention_days: int | None = Field(None, alias="NEWSQA_FEED_RETENTION_DAYS", ge=1)
+    feeds_file: Path | None = Field(None, alias="NEWSQA_FEEDS_FILE")
 
     @field_validator("allowed_users", "admin_users", mode="before")
     @classmethod
@@ -68,7 +75,7 @@ class Settings(BaseSettings):
         return value
 
     @field_validator("bot_state_file", "telegram_webhook_url", "telegram_webhook_secret", "cache_dir",
-                     mode="before")
+                     "feed_retention_days", "feeds_file", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         """`NAME=` in `.env` (as in `.env.example`) means "not set"."""
@@ -79,6 +86,12 @@ class Settings(BaseSettings):
         """Where the bot keeps answered questions for its buttons: beside the index, not in it
         (a rebuild clears the index folder)."""
         return self.bot_state_file or self.index_dir.parent / "bot-state.sqlite"
+
+    @property
+    def feeds_path(self) -> Path:
+        """The followed feeds and their HTTP state: beside the index, not in it (a rebuild clears
+        the index folder)."""
+        return self.feeds_file or self.index_dir.parent / "feeds.sqlite"
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -7,7 +7,8 @@ batches, under `locking`'s lock) -> `backend` (the storage interface; `faiss_sql
 `store` and `vectors`) with `manifest` and `layout` naming the files, all written through
 `atomic`. `reader` hands out snapshots for answering; `text` holds the keyword rules, `dates`
 the one date form and the window a search keeps;
-`fetch` and `inbox` bring web pages and files into the articles folder.
+`fetch` and `inbox` bring web pages and files into the articles folder, `feeds/` followed news
+feeds.
 """
 
 from .articles import Article, ArticleCleaner, ArticleReader, decode_text
@@ -20,12 +21,15 @@ from .encoder import EncodedPassages, PooledEncoder, TextEncoder
 from .errors import (
     ArticleError,
     ArticlesDirNotFound,
+    FeedError,
+    FeedNotFound,
     IndexCorrupt,
     IndexLayerError,
     IndexLocked,
     IndexMismatch,
     IndexNotFound,
     ModelNotFound,
+    NotAFeed,
 )
 from .faiss_sqlite import FaissSqliteBackend, FaissSqliteStorage, FaissSqliteWriter
 from .fetch import ArticleFetcher, FetchedPage, FetchError, ResponseTooLarge, UnsupportedContent, UnsupportedUrl, is_url
@@ -52,5 +56,5 @@ __all__ = [
     "SentenceSpan", "SentenceSplitter", "SentenceTransformerEncoder", "SkippedArticle", "StorageBackend",
     "StoreStats", "StoredChunk", "StoredSentence", "TextEncoder", "UnsupportedContent", "UnsupportedUrl",
     "VectorHits", "decode_text", "fold", "is_url", "iso_date", "keyword_terms", "load_encoder", "open_snapshot",
-    "scan_articles", "stem_words", "storage_backend", "writer_lock",
+    "scan_articles", "stem_words", "storage_backend", "writer_lock", "FeedError", "FeedNotFound", "NotAFeed",
 ]

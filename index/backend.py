@@ -47,6 +47,9 @@ class IndexStorage(Protocol):
     def list_articles(self, offset: int = 0, limit: int = 20) -> list[tuple[str, str, str | None]]:
         """(title, source, published) of indexed articles, newest first."""
 
+    def latest_articles(self, offset: int = 0, limit: int = 20) -> list[tuple[str, str, str | None]]:
+        """(title, source, published) of indexed articles, newest publication date first."""
+
     def stats(self) -> StoreStats: ...
 
     def latest_generation(self) -> int:

@@ -36,3 +36,15 @@ class IndexLocked(IndexLayerError):
 class IndexWriteFailed(IndexLayerError):
     """The index could not be written (the disk is full, a permission is missing); the
     generation readers use is untouched."""
+
+
+class FeedError(IndexLayerError):
+    """A news feed could not be added, read or found."""
+
+
+class NotAFeed(FeedError):
+    """The URL is neither an RSS/Atom feed nor a page that links one."""
+
+
+class FeedNotFound(FeedError):
+    """No feed with that URL is followed."""

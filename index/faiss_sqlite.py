@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import sqlite3
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,11 +24,20 @@ from .store import DocumentReader, DocumentWriter, NewChunk, SourceRecord, Store
 from .vectors import FaissVectorStore, VectorHits, generation_number
 
 
+@dataclass(frozen=True)
+class WindowChunks:
+    """The ids of the chunks inside one published-date window: an array for FAISS's
+    selector and a set for filtering keyword hits."""
+
+    ids: np.ndarray
+    members: frozenset[int]
+
+
 @functools.lru_cache(maxsize=16)
-def _window_ids(documents: DocumentReader, generation: int, window: PublishedWindow) -> np.ndarray:
+def _window_chunks(documents: DocumentReader, generation: int, window: PublishedWindow) -> WindowChunks:
     ids = documents.chunk_ids_in(window)
     ids.flags.writeable = False
-    return ids
+    return WindowChunks(ids, frozenset(ids.tolist()))
 
 
 class FaissSqliteStorage:
@@ -46,16 +56,17 @@ class FaissSqliteStorage:
                       window: PublishedWindow | None = None) -> list[VectorHits]:
         if window is None or window.is_open:
             return self.vectors.search(vectors, k)
-        return self.vectors.search(vectors, k, self.chunk_ids_in(window))
+        return self.vectors.search(vectors, k, self.chunks_in(window).ids)
 
     def keyword_search(self, query: str, k: int,
                        window: PublishedWindow | None = None) -> list[tuple[int, float]]:
-        return self.documents.keyword_search(query, k, window)
+        if window is None or window.is_open:
+            return self.documents.keyword_search(query, k)
+        return self.documents.keyword_search(query, k, self.chunks_in(window).members)
 
-    def chunk_ids_in(self, window: PublishedWindow) -> np.ndarray:
-        """Ids of the chunks inside `window`, remembered per generation (questions of one
-        day share them)."""
-        return _window_ids(self.documents, self.generation, window)
+    def chunks_in(self, window: PublishedWindow) -> WindowChunks:
+        """The chunks inside `window`, remembered per generation (questions of one day share them)."""
+        return _window_chunks(self.documents, self.generation, window)
 
     def chunks(self, chunk_ids: Sequence[int]) -> dict[int, StoredChunk]:
         return self.documents.chunks(chunk_ids)
@@ -65,6 +76,9 @@ class FaissSqliteStorage:
 
     def list_articles(self, offset: int = 0, limit: int = 20) -> list[tuple[str, str, str | None]]:
         return self.documents.list_articles(offset, limit)
+
+    def latest_articles(self, offset: int = 0, limit: int = 20) -> list[tuple[str, str, str | None]]:
+        return self.documents.latest_articles(offset, limit)
 
     def stats(self) -> StoreStats:
         return self.documents.stats()

@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import ExitStack
@@ -39,19 +40,35 @@ class UnsupportedContent(FetchError):
     """The server answered with something that is not an article page (an image, a PDF...)."""
 
 
+class HttpStatusError(FetchError):
+    """The server answered with an error status (`status`: 404, 500...)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class ResponseTooLarge(FetchError):
     """The body is larger than the size cap."""
 
 
 @dataclass(frozen=True)
 class FetchedPage:
-    """A fetched article: `url` is where it was found after redirects."""
+    """A fetched article: `url` is where it was found after redirects. A conditional fetch
+    whose document has not changed comes back with `status` 304 and an empty body."""
 
     url: str
     requested_url: str
     media_type: str
     charset: str | None
     body: bytes
+    status: int = 200
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
 
     @property
     def suffix(self) -> str:
@@ -224,9 +241,15 @@ class ArticleFetcher:
         self.max_redirects = max_redirects
         self.allow_private = allow_private
 
-    def fetch(self, url: str) -> FetchedPage:
+    def fetch(self, url: str, *, media_types: Collection[str] | None = None,
+              headers: Mapping[str, str] | None = None) -> FetchedPage:
         """Fetch `url`; the body is read only after the status and type check out. The whole
         fetch, redirects and body included, takes at most `timeout` seconds.
+
+        Args:
+            media_types: the types accepted (default: article pages; feeds pass theirs).
+            headers: extra request headers, e.g. `If-None-Match` for a conditional GET
+                (a 304 answer is returned as a page with `not_modified` set).
 
         Raises:
             UnsupportedUrl: not http or https, or no host (also after a redirect).
@@ -237,11 +260,12 @@ class ArticleFetcher:
         """
         import httpx
 
+        accepted = tuple(media_types) if media_types is not None else tuple(ARTICLE_MEDIA_TYPES)
         deadline = time.monotonic() + self.timeout
         current = url
         try:
-            with _client(deadline, {"User-Agent": USER_AGENT, "Accept": ", ".join(ARTICLE_MEDIA_TYPES),
-                                    "Accept-Encoding": "identity"}) as client:
+            with _client(deadline, {"User-Agent": USER_AGENT, "Accept": ", ".join(accepted),
+                                    "Accept-Encoding": "identity", **(headers or {})}) as client:
                 for _ in range(self.max_redirects + 1):
                     left = deadline - time.monotonic()  # each wait gets only what is left
                     if left <= 0:
@@ -252,13 +276,17 @@ class ArticleFetcher:
                         if response.is_redirect and location:
                             current = urljoin(current, location)
                             continue
+                        if response.status_code == 304:
+                            return FetchedPage(url=current, requested_url=url, media_type="", charset=None,
+                                               body=b"", status=304, **_validators(response))
                         response.raise_for_status()
-                        return self._read(url, current, response, deadline)
+                        return self._read(url, current, response, deadline, accepted)
         except httpx.TimeoutException:
             raise FetchError(f"{url}: no answer within {self.timeout:g} s") from None
         except httpx.HTTPStatusError as error:
             status = error.response
-            raise FetchError(f"{url}: the server answered {status.status_code} {status.reason_phrase}") from None
+            raise HttpStatusError(f"{url}: the server answered {status.status_code} {status.reason_phrase}",
+                                  status.status_code) from None
         except (httpx.HTTPError, httpx.InvalidURL) as error:
             raise FetchError(f"{url}: cannot fetch ({type(error).__name__}: {error})") from None
         raise FetchError(f"{url}: more than {self.max_redirects} redirects")
@@ -307,13 +335,15 @@ class ArticleFetcher:
         return [(str(httpx.URL(url).copy_with(host=address.split("%", 1)[0])), headers, extensions)
                 for address in addresses]
 
-    def _read(self, url: str, final_url: str, response, deadline: float) -> FetchedPage:
+    def _read(self, url: str, final_url: str, response, deadline: float,
+              accepted: Collection[str]) -> FetchedPage:
         header = response.headers.get("content-type", "")
         media_type = header.split(";")[0].strip().lower()
-        if media_type not in ARTICLE_MEDIA_TYPES:
+        if media_type not in accepted:
+            what = "an article" if set(accepted) <= set(ARTICLE_MEDIA_TYPES) else "accepted here"
             raise UnsupportedContent(
-                f"{url}: content type {media_type or '(none)'} is not an article "
-                f"(expected one of {', '.join(sorted(ARTICLE_MEDIA_TYPES))})"
+                f"{url}: content type {media_type or '(none)'} is not {what} "
+                f"(expected one of {', '.join(sorted(accepted))})"
             )
         encoding = response.headers.get("content-encoding", "identity").strip().lower()
         if encoding not in {"", "identity"}:
@@ -331,4 +361,9 @@ class ArticleFetcher:
             if time.monotonic() > deadline:  # a server dripping bytes never trips the read timeout
                 raise FetchError(f"{url}: no answer within {self.timeout:g} s")
         return FetchedPage(url=final_url, requested_url=url, media_type=media_type,
-                           charset=response.charset_encoding, body=bytes(body))
+                           charset=response.charset_encoding, body=bytes(body), **_validators(response))
+
+
+def _validators(response) -> dict[str, str | None]:
+    """The response's cache validators, for the next conditional GET."""
+    return {"etag": response.headers.get("etag"), "last_modified": response.headers.get("last-modified")}

@@ -84,6 +84,19 @@ class ArticleInbox:
         origin = ArticleOrigin(url=page.url, charset=page.charset, content_type=page.media_type)
         return self._place(page.body, target, origin)
 
+    def save_markdown(self, folder: tuple[str, ...], stem: str, text: str, url: str) -> SavedArticle:
+        """Save Markdown `text` (front matter included) as `folder/.../stem.md`, citing `url`.
+
+        `folder` and `stem` are made safe first; sub-folders are created as needed.
+
+        Raises:
+            ArticleError: the text holds no article (nothing is saved).
+        """
+        parts = tuple(safe_stem(part) for part in folder)
+        target = self._inside(safe_stem(stem) + ".md", parts)
+        origin = ArticleOrigin(url=url, charset="utf-8", content_type="text/markdown")
+        return self._place(text.encode("utf-8"), target, origin)
+
     def copy_file(self, path: Path) -> SavedArticle:
         """Copy an article file in (a file already inside the folder is left where it is).
 
@@ -129,13 +142,19 @@ class ArticleInbox:
         if not self.articles_dir.is_dir():
             raise ArticlesDirNotFound(f"articles folder {self.articles_dir} does not exist")
 
-    def _inside(self, name: str) -> Path:
-        """`articles_dir / name`, refusing anything that would land elsewhere."""
+    def _inside(self, name: str, folder: tuple[str, ...] = ()) -> Path:
+        """`articles_dir / *folder / name` (folders created), refusing anything that would land
+        elsewhere."""
         self._check_folder()
         root = self.articles_dir.resolve()
-        target = (root / name).resolve()
-        if target.parent != root or name.startswith(".") or "/" in name or "\\" in name:
+        for part in (*folder, name):
+            if not part or part.startswith(".") or "/" in part or "\\" in part:
+                raise ArticleError(f"refusing to save {'/'.join((*folder, name))!r} outside {self.articles_dir}")
+        parent = root.joinpath(*folder)
+        target = (parent / name).resolve()
+        if target.parent != parent.resolve() or not target.is_relative_to(root):
             raise ArticleError(f"refusing to save {name!r} outside {self.articles_dir}")
+        parent.mkdir(parents=True, exist_ok=True)
         return target
 
     def _sweep_staging(self) -> None:
@@ -150,7 +169,7 @@ class ArticleInbox:
                 continue
 
     def _read(self, path: Path, named_as: Path) -> Article:
-        key = named_as.name
+        key = named_as.resolve().relative_to(self.articles_dir.resolve()).as_posix()
         return self.reader.read(path, key=key, source=str(self.articles_dir / key))
 
     def _place(self, data: bytes, target: Path, origin: ArticleOrigin | None,

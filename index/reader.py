@@ -68,6 +68,9 @@ class IndexSnapshot:
     def list_articles(self, offset: int = 0, limit: int = 20) -> list[tuple[str, str, str | None]]:
         return self.storage.list_articles(offset, limit)
 
+    def latest_articles(self, offset: int = 0, limit: int = 20) -> list[tuple[str, str, str | None]]:
+        return self.storage.latest_articles(offset, limit)
+
     def stats(self) -> StoreStats:
         return self.storage.stats()
 

@@ -15,7 +15,7 @@ import functools
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -258,27 +258,33 @@ class DocumentReader:
         return found
 
     @_locked
-    def keyword_search(self, query: str, k: int, window: PublishedWindow | None = None) -> list[tuple[int, float]]:
-        """Chunk ids ranked by BM25 for the content words of `query` (higher is better),
-        only of articles published inside `window` when one is given."""
+    def keyword_search(self, query: str, k: int, allowed: Container[int] | None = None) -> list[tuple[int, float]]:
+        """Chunk ids ranked by BM25 for the content words of `query` (higher is better);
+        only ids in `allowed` when it is given."""
         terms = keyword_terms(query)
         if not terms or k <= 0:
             return []
         match = " OR ".join('"' + term.replace('"', '""') + '"' for term in terms[:64])
-        if window is None or window.is_open:
+        if allowed is None:
             rows = self.db.execute(
                 "SELECT rowid, bm25(chunk_text) FROM chunk_text WHERE chunk_text MATCH ? "
                 "ORDER BY bm25(chunk_text) LIMIT ?",
                 (match, k),
             ).fetchall()
         else:
-            where, values = _window_clause(window)
-            rows = self.db.execute(
-                "SELECT rowid, bm25(chunk_text) FROM chunk_text WHERE chunk_text MATCH ? AND rowid IN "
-                f"(SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {where}) "
-                "ORDER BY bm25(chunk_text) LIMIT ?",
-                (match, *values, k),
-            ).fetchall()
+            # FTS5 ranks every match before the first row comes back either way; reading the
+            # ranked rows until k are allowed costs little more (a join in SQL costs far more).
+            rows = []
+            cursor = self.db.execute(
+                "SELECT rowid, bm25(chunk_text) FROM chunk_text WHERE chunk_text MATCH ? ORDER BY bm25(chunk_text)",
+                (match,),
+            )
+            for rowid, score in cursor:
+                if rowid in allowed:
+                    rows.append((rowid, score))
+                    if len(rows) == k:
+                        break
+            cursor.close()
         return [(int(rowid), -float(score)) for rowid, score in rows]
 
     @_locked
@@ -343,6 +349,17 @@ class DocumentReader:
             "SELECT a.title, min(s.source), a.published FROM articles a "
             "JOIN sources s ON s.article_id = a.id GROUP BY a.id "
             "ORDER BY a.added_at DESC, a.id DESC LIMIT ? OFFSET ?", (limit, offset),
+        ).fetchall()
+
+    @_locked
+    def latest_articles(self, offset: int = 0, limit: int = 20) -> list[tuple[str, str, str | None]]:
+        """(title, source, published) of indexed articles, newest publication date first;
+        undated ones after the dated, newest added first."""
+        return self.db.execute(
+            "SELECT a.title, min(s.source), a.published FROM articles a "
+            "JOIN sources s ON s.article_id = a.id GROUP BY a.id "
+            "ORDER BY a.published IS NULL, a.published DESC, a.added_at DESC, a.id DESC LIMIT ? OFFSET ?",
+            (limit, offset),
         ).fetchall()
 
     @_locked

@@ -48,7 +48,7 @@ def env(tmp_path, seed_index, encoder) -> dict[str, str]:
     return variables
 
 
-@pytest.mark.parametrize("args", [["--help"], ["index"], ["stats"], ["ask", "--help"]])
+@pytest.mark.parametrize("args", [["--help"], ["index"], ["stats"], ["ask", "--help"], ["feeds", "list"]])
 def test_commands_without_a_model_import_no_model_runtime(args, env):
     loaded, result = _loaded(args, env)
     assert result.returncode == 0, result.stderr

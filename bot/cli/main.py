@@ -26,6 +26,7 @@ from ..settings import load_settings, warn_about_unknown_settings
 from .add import add
 from .ask import ask, chat
 from .evaluate import eval_command
+from .feeds import feeds
 from .index import index, stats
 from .telegram import bot
 from .watch import watch
@@ -88,7 +89,7 @@ def cli(ctx: click.Context, articles_dir: Path | None, index_dir: Path | None,
     ctx.obj = NewsqaApp(settings)
 
 
-for command in (index, ask, chat, stats, add, watch, bot, eval_command):
+for command in (index, ask, chat, stats, add, watch, bot, eval_command, feeds):
     cli.add_command(command)
 
 

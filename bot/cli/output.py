@@ -14,6 +14,10 @@ from newsqa.retrieval import AnswerSet
 from ..app import LOCK_WAIT_SECONDS, NewsqaApp
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def app_of(ctx: click.Context) -> NewsqaApp:
     """The application object the root group made for this run."""
     return ctx.find_object(NewsqaApp)

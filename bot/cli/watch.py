@@ -11,6 +11,8 @@ from newsqa.index import ArticlesDirNotFound, IndexCorrupt, IndexLayerError, Ind
 from newsqa.index.errors import IndexWriteFailed
 
 from ..app import NewsqaApp
+from ..feeds import FeedService
+from .feeds import print_poll
 from .output import app_of, run_index
 
 # How often the watcher wakes when nothing changes (its first wake-up starts the work).
@@ -43,7 +45,9 @@ def watch(ctx: click.Context, debounce: float) -> None:
     """Index the articles folder, then reindex it whenever articles change; Ctrl-C stops.
 
     Changes that come close together are reindexed once. A running `newsqa chat` or bot
-    picks up each new index generation by itself.
+    picks up each new index generation by itself. Followed feeds (`newsqa feeds`) are
+    polled every NEWSQA_FEED_INTERVAL seconds; their new entries land in the folder and
+    are indexed like any other change.
 
     \b
     Example:
@@ -64,6 +68,8 @@ def _watch(app: NewsqaApp, articles_dir: Path, index_dir: Path, quiet_ms: int) -
     """Index once the watcher is in place, then after each batch of changes."""
     import watchfiles  # loads only for this command
 
+    feeds = FeedService(app.settings)
+    next_poll = 0.0  # the first poll comes right after the first index
     watching = False
     # The first (empty) batch comes once the watcher is in place: index then, so that
     # nothing written between the initial index and the start of watching is missed.
@@ -72,6 +78,9 @@ def _watch(app: NewsqaApp, articles_dir: Path, index_dir: Path, quiet_ms: int) -
         step=quiet_ms, debounce=max(10 * quiet_ms, 5000), raise_interrupt=False,
         yield_on_timeout=True, rust_timeout=_READY_TIMEOUT_MS,
     ):
+        if watching and time.monotonic() >= next_poll:
+            next_poll = time.monotonic() + app.settings.feed_interval
+            _poll(feeds)  # new entries are saved into the folder: the next batch indexes them
         if watching and not changes:
             continue
         try:
@@ -92,3 +101,16 @@ def _watch(app: NewsqaApp, articles_dir: Path, index_dir: Path, quiet_ms: int) -
         if not watching:
             click.echo(f"Watching {articles_dir} for changes (Ctrl-C to stop).", err=True)
             watching = True
+
+
+def _poll(feeds: FeedService) -> None:
+    """Poll the followed feeds, if any, and say what came in; a failure never stops the watch."""
+    try:
+        if not feeds.feeds():
+            return
+        report = feeds.poll()
+    except IndexLayerError as error:
+        click.echo(f"feeds not polled: {error}", err=True)
+        return
+    print_poll(report)
+    click.echo(f"{time.strftime('%H:%M:%S')} {report.summary()}")

@@ -4,7 +4,8 @@ shut-down, polling or webhook (python-telegram-bot v22).
 Private chats: every text message is a question. Groups: only `/ask <question>`, a message
 that @mentions the bot, or a reply to one of its messages. Answers are HTML cards with
 "More" and "Context" buttons whose state lives in a `QuestionStore`, so they keep working
-after a restart. The handlers are in `handlers.py` (everyone) and `admin.py` (admins).
+after a restart. The handlers are in `handlers.py` (everyone), `admin.py` (admins) and
+`feeds.py` (/latest, the feed commands and the polling job).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from .admin import AdminHandlers
 from .batching import REFRESH_SECONDS, BatchedAnswerer, QuestionRateLimit
 from .delivery import SEND_BACKOFF_SECONDS, Delivery
 from .formatting import plural
+from .feeds import FeedHandlers
 from .handlers import ChatHandlers
 from .runtime import NOTICES_PER_MINUTE, BotRuntime
 from .state import QuestionStore
@@ -86,6 +88,7 @@ class NewsqaBot:
                                   action_limit=action_limit, notice_limit=QuestionRateLimit(NOTICES_PER_MINUTE))
         self.chat = ChatHandlers(self.runtime)
         self.admin = AdminHandlers(self.runtime)
+        self.feeds = FeedHandlers(self.runtime)
 
     def build(self) -> Application:
         """The python-telegram-bot Application with every handler registered."""
@@ -100,7 +103,7 @@ class NewsqaBot:
             .post_shutdown(self.shut_down)
             .build()
         )
-        chat, admin = self.chat, self.admin
+        chat, admin, feeds = self.chat, self.admin, self.feeds
         application.add_handler(TypeHandler(Update, self.runtime.access.gate), group=-1)
         application.add_handler(CommandHandler("start", chat.start))
         application.add_handler(CommandHandler("help", chat.help))
@@ -109,6 +112,10 @@ class NewsqaBot:
         application.add_handler(CommandHandler("stats", chat.stats))
         application.add_handler(CommandHandler("reindex", admin.reindex))
         application.add_handler(CommandHandler("add", admin.add))
+        application.add_handler(CommandHandler("latest", feeds.latest))
+        application.add_handler(CommandHandler("feeds", feeds.feeds))
+        application.add_handler(CommandHandler("feed_add", feeds.feed_add))
+        application.add_handler(CommandHandler("feed_remove", feeds.feed_remove))
         application.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND,
                                                chat.question))
         application.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND,
@@ -118,8 +125,12 @@ class NewsqaBot:
         application.add_handler(CallbackQueryHandler(chat.more, pattern=callbacks.MORE_PATTERN))
         application.add_handler(CallbackQueryHandler(chat.show_context, pattern=callbacks.CONTEXT_PATTERN))
         application.add_handler(CallbackQueryHandler(chat.sources_button, pattern=callbacks.SOURCES_PATTERN))
+        application.add_handler(CallbackQueryHandler(feeds.latest_button, pattern=callbacks.LATEST_PATTERN))
         application.add_handler(CallbackQueryHandler(chat.stale_button))
         application.add_error_handler(self.on_error)
+        # Feeds are polled off the event loop, first right after start-up, then every interval.
+        application.job_queue.run_repeating(feeds.poll_feeds, interval=self.settings.feed_interval, first=0,
+                                            name="poll-feeds")
         return application
 
     async def start_up(self, application: Application) -> None:

@@ -1,8 +1,8 @@
 """The callback-data codec of the bot's buttons, written and parsed only here.
 
 Telegram gives a button 64 bytes of `callback_data`: an answer button carries the short
-key of a stored question (`state.QuestionStore`) and the answer's index, a /sources button
-the page number.
+key of a stored question (`state.QuestionStore`) and the answer's index, a /sources or
+/latest button the page number.
 """
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-MORE, CONTEXT, SOURCES = "more", "ctx", "src"
+MORE, CONTEXT, SOURCES, LATEST = "more", "ctx", "src", "lat"
 # Patterns python-telegram-bot routes button presses by.
 MORE_PATTERN, CONTEXT_PATTERN, SOURCES_PATTERN = rf"^{MORE}:", rf"^{CONTEXT}:", rf"^{SOURCES}:"
+LATEST_PATTERN = rf"^{LATEST}:"
 _ANSWER = re.compile(rf"(?:{MORE}|{CONTEXT}):([\w-]{{1,16}}):(\d{{1,3}})")
 
 
@@ -48,3 +49,13 @@ def parse_sources_page(data: str | None) -> int | None:
         return max(0, int((data or "").split(":")[1]))
     except (IndexError, ValueError):
         return None
+
+
+def latest_data(page: int) -> str:
+    return f"{LATEST}:{page}"
+
+
+def parse_latest_page(data: str | None) -> int | None:
+    """The page a /latest button turns to; None when malformed."""
+    number = (data or "").removeprefix(f"{LATEST}:")
+    return int(number) if (data or "").startswith(f"{LATEST}:") and number.isdigit() else None

@@ -264,9 +264,10 @@ class SourceLine:
     published: str | None
 
 
-def sources_page(lines: Sequence[SourceLine], first_number: int, page: int, pages: int, total: int) -> RichText:
+def sources_page(lines: Sequence[SourceLine], first_number: int, page: int, pages: int, total: int,
+                 heading: str = "Indexed articles") -> RichText:
     """A numbered page of indexed articles; titles link to the article when it has a URL."""
-    spans: list[Span] = [Span(f"Indexed articles ({total}), page {page + 1} of {max(pages, 1)}", bold=True)]
+    spans: list[Span] = [Span(f"{heading} ({total}), page {page + 1} of {max(pages, 1)}", bold=True)]
     if not lines:
         spans.append(Span("\nNothing is indexed yet."))
     for number, line in enumerate(lines, first_number):

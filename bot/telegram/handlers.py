@@ -8,7 +8,6 @@ thread in `batching`, the button store in `state`) -> `formatting.answer_card` -
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -21,9 +20,7 @@ from .access import addressed
 from .formatting import RichText, SourceLine, Span, answer_card, context_view, not_found, plural, sources_page
 from .runtime import BotRuntime
 from .state import AskedQuestion
-from .texts import EXAMPLE_QUESTION, EXPIRED, HELP, SLOW_DOWN
-
-log = logging.getLogger(__name__)
+from .texts import EXAMPLE_QUESTION, EXPIRED, HELP
 
 SOURCES_PER_PAGE = 10
 
@@ -58,24 +55,10 @@ class ChatHandlers:
         self.runtime = runtime
         self.delivery = runtime.delivery
 
-    async def _metered(self, update: Update) -> bool:
-        """Count an action (a button, /sources, /stats...) against the user's limit; False, after
-        a "slow down" (while the user's notices last), when it is over."""
-        user, runtime = update.effective_user, self.runtime
-        if user is None or runtime.action_limit.allow(user.id):
-            return True
-        log.info("user %s is over NEWSQA_ACTIONS_PER_MINUTE", user.id)
-        notice = runtime.notice_limit.allow(user.id)
-        if update.callback_query is not None:  # answered anyway: the client's spinner stops
-            await update.callback_query.answer(SLOW_DOWN if notice else None)
-        elif notice and update.effective_message is not None:
-            await self.delivery.reply(update.effective_message, RichText.of(SLOW_DOWN))
-        return False
-
     # -- commands -----------------------------------------------------------------------
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Welcome, with an example question."""
-        if not await self._metered(update):
+        if not await self.runtime.metered(update):
             return
         name = update.effective_user.first_name if update.effective_user else "there"
         text = RichText.of(f"Hello {name}! Ask me a question about the news, for example:\n",
@@ -84,7 +67,7 @@ class ChatHandlers:
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """How to ask."""
-        if not await self._metered(update):
+        if not await self.runtime.metered(update):
             return
         await self.delivery.reply(update.effective_message, HELP)
 
@@ -110,19 +93,19 @@ class ChatHandlers:
 
     async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Point to /help for commands the bot does not know."""
-        if not await self._metered(update):
+        if not await self.runtime.metered(update):
             return
         await self.delivery.reply(update.effective_message, RichText.of("I do not know that command. See /help."))
 
     async def not_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Explain that questions are text."""
-        if not await self._metered(update):
+        if not await self.runtime.metered(update):
             return
         await self.delivery.reply(update.effective_message, RichText.of("Please send your question as text."))
 
     async def sources(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """List the indexed articles, one page at a time."""
-        if not await self._metered(update):
+        if not await self.runtime.metered(update):
             return
         text, markup = await asyncio.to_thread(self._sources_page, 0)
         await self.delivery.reply(update.effective_message, text, markup)
@@ -130,7 +113,7 @@ class ChatHandlers:
     async def sources_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Turn the page of /sources."""
         query = update.callback_query
-        if not await self._metered(update):
+        if not await self.runtime.metered(update):
             return
         page = callbacks.parse_sources_page(query.data)
         if page is None:
@@ -157,7 +140,7 @@ class ChatHandlers:
 
     async def stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Articles, chunks and age of the index."""
-        if not await self._metered(update):
+        if not await self.runtime.metered(update):
             return
         stats = await asyncio.to_thread(self.runtime.index_stats)
         text = RichText.of(
@@ -218,7 +201,7 @@ class ChatHandlers:
     async def more(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Show the next (or previous) answer in place."""
         query = update.callback_query
-        if not await self._metered(update):
+        if not await self.runtime.metered(update):
             return
         found = await self._button_answer(update)
         if found is None:
@@ -232,7 +215,7 @@ class ChatHandlers:
     async def show_context(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Send the passage around a quote."""
         query = update.callback_query
-        if not await self._metered(update):
+        if not await self.runtime.metered(update):
             return
         found = await self._button_answer(update)
         if found is None:

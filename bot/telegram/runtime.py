@@ -4,8 +4,11 @@ reader, the answering thread, the button store, the limits and the delivery."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+
+from telegram import Update
 
 from newsqa.index import IndexReader, IndexStorage, StoreStats
 
@@ -14,7 +17,11 @@ from ..settings import Settings
 from .access import Access
 from .batching import BatchedAnswerer, QuestionRateLimit
 from .delivery import Delivery
+from .formatting import RichText
 from .state import QuestionStore
+from .texts import SLOW_DOWN
+
+log = logging.getLogger(__name__)
 
 # "Slow down" notices one user gets per minute; past that the bot stays silent, so a user over
 # a limit never makes it send more than this.
@@ -49,3 +56,17 @@ class BotRuntime:
         if cached is None or cached[0] is not snapshot.storage or cached[1] != snapshot.generation:
             cached = self._stats = (snapshot.storage, snapshot.generation, snapshot.stats())
         return cached[2]
+
+    async def metered(self, update: Update) -> bool:
+        """Count an action (a button, /sources, /stats...) against the user's limit; False, after
+        a "slow down" (while the user's notices last), when it is over."""
+        user = update.effective_user
+        if user is None or self.action_limit.allow(user.id):
+            return True
+        log.info("user %s is over NEWSQA_ACTIONS_PER_MINUTE", user.id)
+        notice = self.notice_limit.allow(user.id)
+        if update.callback_query is not None:  # answered anyway: the client's spinner stops
+            await update.callback_query.answer(SLOW_DOWN if notice else None)
+        elif notice and update.effective_message is not None:
+            await self.delivery.reply(update.effective_message, RichText.of(SLOW_DOWN))
+        return False

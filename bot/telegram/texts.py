@@ -15,6 +15,10 @@ COMMANDS = [
     BotCommand("stats", "What the index holds and how fresh it is"),
     BotCommand("reindex", "Re-read the articles folder (admins)"),
     BotCommand("add", "Fetch an article from a URL and index it (admins)"),
+    BotCommand("latest", "The newest headlines"),
+    BotCommand("feeds", "The followed news feeds (admins)"),
+    BotCommand("feed_add", "Follow an RSS or Atom feed (admins)"),
+    BotCommand("feed_remove", "Stop following a feed (admins)"),
 ]
 
 REFUSAL = "Sorry, this bot only answers its approved users."
@@ -30,5 +34,5 @@ HELP = RichText.of(
     ", mention me, or reply to one of my messages.\n\n",
     "Under an answer, ", Span("More", bold=True), " shows the next answer and ",
     Span("Context", bold=True), " the passage around the quote.\n\n"
-    "/sources lists the articles, /stats shows how fresh the index is.",
+    "/latest shows the newest headlines, /sources lists the articles, /stats shows how fresh the index is.",
 )
