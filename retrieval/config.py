@@ -49,7 +49,7 @@ MAX_QUOTE_CHARS = 400
 # articles, fading over RECENCY_DAYS, and any dated question does so mildly (W_RECENCY_PRIOR:
 # ties go to the newer story). Undated articles get none of it, and so are never pushed
 # below their relevance. Chosen on news_dev's weeks, one half at a time, scored on the
-other (docs/quality.md); without them news_dev's quote_hit@1 falls from 0.49 to 0.43.
+# other (docs/quality.md); without them news_dev's quote_hit@1 falls from 0.49 to 0.43.
 W_RECENT_SPAN = 1.0
 W_NEWEST = 0.5
 W_RECENCY_PRIOR = 0.1
