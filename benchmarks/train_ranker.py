@@ -99,8 +99,9 @@ def _sentence_text(passages: Sequence[RetrievedPassage], passage: int, sentence:
     return chunk.article_text[span.start:span.end]
 
 
-# Negatives paired with each positive sentence of a question (the highest-scored by cosine).
-PAIRS_PER_POSITIVE = 40
+# Negatives paired with each positive sentence of a question at most (a random draw, fixed
+# seed: picking the most similar ones would teach the model that similarity is bad).
+PAIRS_PER_POSITIVE = 200
 
 
 def fit(parts: Sequence[Sequence[Case]]) -> LinearRanker:
@@ -115,7 +116,8 @@ def fit(parts: Sequence[Sequence[Case]]) -> LinearRanker:
             negative = case.features[case.labels == 0]
             if not len(positive) or not len(negative):
                 continue
-            negative = negative[np.argsort(-negative[:, 0])[:PAIRS_PER_POSITIVE]]
+            if len(negative) > PAIRS_PER_POSITIVE:
+                negative = negative[np.random.default_rng(0).choice(len(negative), PAIRS_PER_POSITIVE, replace=False)]
             pairs = (positive[:, None, :] - negative[None, :, :]).reshape(-1, positive.shape[1])
             part.append(pairs)
             part_weights.append(np.full(len(pairs), 1.0 / len(pairs)))

@@ -128,6 +128,7 @@ class QuestionAnswerer:
                           "min_following_relevance": self.min_following_relevance},
             "picker": {"extend_margin": picker.extend_margin, "max_quote_chars": picker.max_quote_chars,
                        "w_recent_span": picker.w_recent_span, "w_newest": picker.w_newest,
+                       "w_recency_prior": picker.w_recency_prior,
                        "recency_days": picker.recency_days},
             "ranker": {name: round(float(w), 4) for name, w in zip(ranker.features, ranker.weights)}
                       | {"bias": round(ranker.bias, 4)},

@@ -18,13 +18,14 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .config import EXTEND_MARGIN, MAX_QUOTE_CHARS, RECENCY_DAYS, W_NEWEST, W_RECENT_SPAN
-from .features import QuestionProfile, SentenceFeaturizer
+from .config import EXTEND_MARGIN, MAX_QUOTE_CHARS, RECENCY_DAYS, W_NEWEST, W_RECENCY_PRIOR, W_RECENT_SPAN
+from .features import FEATURES, QuestionProfile, SentenceFeaturizer
 from .hybrid import RetrievedPassage
 from .ranker import LinearRanker, shipped_ranker
 from .terms import QuestionTerms
 from .timeframe import TimeFrame
 
+NOVEL_WORDS = FEATURES.index("novel_words")
 # Sentences that are page furniture, never an answer.
 _JUNK = re.compile(
     r"^\W*(related( articles?| stories| content)?\s*:|read (more|next)\b|more from\b|see also\b|"
@@ -62,13 +63,15 @@ class QuotePicker:
 
     def __init__(self, ranker: LinearRanker | None = None, extend_margin: float = EXTEND_MARGIN,
                  max_quote_chars: int = MAX_QUOTE_CHARS, w_recent_span: float = W_RECENT_SPAN,
-                 w_newest: float = W_NEWEST, recency_days: float = RECENCY_DAYS) -> None:
+                 w_newest: float = W_NEWEST, w_recency_prior: float = W_RECENCY_PRIOR,
+                 recency_days: float = RECENCY_DAYS) -> None:
         self._ranker = ranker
         self.featurizer = SentenceFeaturizer()
         self.extend_margin = extend_margin
         self.max_quote_chars = max_quote_chars
         self.w_recent_span = w_recent_span
         self.w_newest = w_newest
+        self.w_recency_prior = w_recency_prior
         self.recency_days = recency_days
 
     @property
@@ -92,8 +95,9 @@ class QuotePicker:
                 continue
             sentence_scores = scores[rows].astype(np.float64)
             chunk = passage.chunk
+            echo = features.matrix[rows, NOVEL_WORDS] == 0  # holds nothing the question does not
             for n, sentence in enumerate(chunk.sentences):
-                if _JUNK.search(chunk.article_text[sentence.start:sentence.end].strip()):
+                if echo[n] or _JUNK.search(chunk.article_text[sentence.start:sentence.end].strip()):
                     sentence_scores[n] = -math.inf
             if not np.isfinite(sentence_scores).any():
                 continue
@@ -132,13 +136,12 @@ class QuotePicker:
 
     def _with_recency(self, quote: Quote, frame: TimeFrame | None) -> Quote:
         """`quote` with the recency its question asks for added to its score."""
-        if frame is None or not frame.wants_newest:
+        if frame is None:
             return quote
         published = quote.passage.chunk.published
-        bonus = 0.0
-        if frame.recent(published):
-            bonus += self.w_recent_span
         age = frame.age_days(published)
-        if age is not None:
-            bonus += self.w_newest * math.exp(-age / self.recency_days)
+        if age is None:
+            return quote
+        bonus = self.w_recent_span if frame.recent(published) else 0.0
+        bonus += (self.w_newest if frame.wants_newest else self.w_recency_prior) * math.exp(-age / self.recency_days)
         return replace(quote, score=quote.score + bonus) if bonus else quote

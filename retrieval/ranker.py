@@ -1,8 +1,10 @@
-"""The learned sentence ranker: a logistic model over `features.FEATURES`.
+"""The sentence ranker: a linear model over `features.FEATURES`, read from `ranker.json`.
 
-Fitted by `benchmarks/train_ranker.py` on the shared eval sets (its docstring says how, and
-docs/quality.md what it scores on sets it was not fitted on); its parameters ship as
-`ranker.json` beside this file and load once, at first use.
+`ranker.json` holds the weights in force and loads once, at first use. Today they are the
+hand-set weights: `benchmarks/train_ranker.py` fits learned ones on the shared eval sets
+(pairwise logistic regression) and scores every candidate on sets it was not fitted on; none
+beat the hand-set weights there yet (docs/quality.md). `train_ranker.py --save` writes a
+learned model in the same format, so switching is a data change.
 """
 
 from __future__ import annotations
