@@ -16,7 +16,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -c $(CONSTRAINTS) torch==2.13.0
-	$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e '.[test]'
+	$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e '.[test,milvus]'
 	touch $@
 
 demo: install
@@ -28,7 +28,7 @@ test: install
 
 # Side-by-side benchmarks against the reference pipeline (docs/performance.md); ~1 h on 2 cores.
 bench: install
-	$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e '.[test,bench]'
+	$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e '.[test,milvus,bench]'
 	$(BIN)/python benchmarks/speed.py --backends onnx torch
 	$(BIN)/python benchmarks/backend_quality.py
 	$(BIN)/python benchmarks/scale.py
@@ -38,7 +38,7 @@ lock:
 	rm -rf .lock-venv
 	$(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/pip install --quiet torch==2.13.0
-	.lock-venv/bin/pip install --quiet -e '.[test,bench]'
+	.lock-venv/bin/pip install --quiet -e '.[test,milvus,bench]'
 	( echo '# pip constraints: versions known to work together; regenerate with `make lock`.'; \
 	  .lock-venv/bin/pip freeze --exclude-editable | grep -iv '^newsqa' ) > $(CONSTRAINTS)
 	rm -rf .lock-venv

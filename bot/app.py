@@ -28,6 +28,7 @@ from newsqa.index import (
     IndexReport,
     IndexSnapshot,
     SavedArticle,
+    StorageChoice,
     TextEncoder,
     is_url,
     load_encoder,
@@ -57,6 +58,8 @@ class IndexInfo:
     backend: str
     vector_index: str
     index_dir: str
+    # Where the passages are kept: "faiss-sqlite" (local) or "milvus".
+    storage: str = "faiss-sqlite"
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -81,6 +84,11 @@ class NewsqaApp:
 
     def __init__(self, settings: Settings, encoder: TextEncoder | None = None) -> None:
         self.settings = settings
+        if settings.backend == "milvus":
+            from newsqa.index import milvus_storage  # the optional extra, only when asked for
+
+            token = settings.milvus_token
+            milvus_storage.configure(token.get_secret_value() if token else None)
         if encoder is not None:  # an encoder already loaded (the bot's tests share one)
             self.encoder = encoder
 
@@ -96,7 +104,18 @@ class NewsqaApp:
             index_dir or self.settings.index_dir, self.encoder,
             reader=ArticleReader(max_bytes=self.settings.max_article_bytes),
             lock_wait_seconds=LOCK_WAIT_SECONDS, on_wait=on_wait,
+            storage=self.storage_choice(index_dir),
         )
+
+    def storage_choice(self, index_dir: Path | None = None) -> StorageChoice:
+        """The storage a new index gets (NEWSQA_BACKEND); a dataset's index (`index_dir` other
+        than the main one) gets its own collections on a Milvus server."""
+        if self.settings.backend == "local":
+            return StorageChoice()
+        collection = self.settings.milvus_collection
+        if index_dir is not None and Path(index_dir) != self.settings.index_dir:
+            collection += "_" + "".join(ch if ch.isalnum() else "_" for ch in Path(index_dir).name).strip("_")
+        return StorageChoice("milvus", self.settings.milvus_uri, collection)
 
     def build_index(self, *, rebuild: bool = False, progress: Progress | None = None,
                     on_wait: Callable[[], None] | None = None) -> IndexReport:
@@ -133,6 +152,7 @@ class NewsqaApp:
             articles=stats.articles, sources=stats.sources, chunks=stats.chunks, generation=stats.generation,
             updated_at=stats.updated_at, model=snapshot.manifest.model, backend=snapshot.manifest.backend,
             vector_index=snapshot.manifest.vector_index, index_dir=str(self.settings.index_dir),
+            storage=snapshot.manifest.storage,
         )
 
     # -- answering -----------------------------------------------------------------------

@@ -64,6 +64,13 @@ class Settings(BaseSettings):
     feed_retention_days: int | None = Field(None, alias="NEWSQA_FEED_RETENTION_DAYS", ge=1)
     feeds_file: Path | None = Field(None, alias="NEWSQA_FEEDS_FILE")
 
+    # Where the index keeps passages: local FAISS + SQLite files, or Milvus (Milvus Lite in a
+    # file inside the index folder when NEWSQA_MILVUS_URI is empty; a server otherwise).
+    backend: Literal["local", "milvus"] = Field("local", alias="NEWSQA_BACKEND")
+    milvus_uri: str = Field("", alias="NEWSQA_MILVUS_URI")
+    milvus_token: SecretStr | None = Field(None, alias="NEWSQA_MILVUS_TOKEN")
+    milvus_collection: str = Field("newsqa", alias="NEWSQA_MILVUS_COLLECTION", pattern=r"^[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)*$")
+
     @field_validator("allowed_users", "admin_users", mode="before")
     @classmethod
     def _user_ids(cls, value: object) -> object:
@@ -75,7 +82,7 @@ class Settings(BaseSettings):
         return value
 
     @field_validator("bot_state_file", "telegram_webhook_url", "telegram_webhook_secret", "cache_dir",
-                     "feed_retention_days", "feeds_file", mode="before")
+                     "feed_retention_days", "feeds_file", "milvus_token", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         """`NAME=` in `.env` (as in `.env.example`) means "not set"."""

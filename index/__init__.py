@@ -13,7 +13,7 @@ feeds.
 
 from .articles import Article, ArticleCleaner, ArticleReader, decode_text
 from .backend import BACKENDS, IndexStorage, IndexStorageWriter, StorageBackend, storage_backend
-from .builder import IndexBuilder, IndexReport, SkippedArticle
+from .builder import IndexBuilder, IndexReport, SkippedArticle, StorageChoice
 from .chunking import Chunker, ChunkingSettings, ChunkSpan, SentenceSpan, SentenceSplitter
 from .dates import PublishedWindow, iso_date
 from .embedding import DEFAULT_MODEL, SentenceTransformerEncoder, load_encoder
@@ -30,6 +30,7 @@ from .errors import (
     IndexNotFound,
     ModelNotFound,
     NotAFeed,
+    StorageUnavailable,
 )
 from .faiss_sqlite import FaissSqliteBackend, FaissSqliteStorage, FaissSqliteWriter
 from .fetch import ArticleFetcher, FetchedPage, FetchError, ResponseTooLarge, UnsupportedContent, UnsupportedUrl, is_url
@@ -57,4 +58,5 @@ __all__ = [
     "StoreStats", "StoredChunk", "StoredSentence", "TextEncoder", "UnsupportedContent", "UnsupportedUrl",
     "VectorHits", "decode_text", "fold", "is_url", "iso_date", "keyword_terms", "load_encoder", "open_snapshot",
     "scan_articles", "stem_words", "storage_backend", "writer_lock", "FeedError", "FeedNotFound", "NotAFeed",
+    "StorageChoice", "StorageUnavailable",
 ]

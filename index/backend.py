@@ -123,6 +123,10 @@ def storage_backend(manifest: Manifest) -> StorageBackend:
     Raises:
         IndexCorrupt: an unknown storage name.
     """
+    if manifest.storage == "milvus" and "milvus" not in BACKENDS:
+        from .milvus_storage import MilvusBackend  # pymilvus is an optional extra
+
+        BACKENDS["milvus"] = MilvusBackend()
     try:
         return BACKENDS[manifest.storage]
     except KeyError:

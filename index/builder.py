@@ -24,6 +24,7 @@ from .errors import (
     ArticleError,
     IndexCorrupt,
     IndexLayerError,
+    IndexMismatch,
     IndexNotFound,
     IndexWriteFailed,
 )
@@ -86,6 +87,16 @@ class IndexReport:
 
 
 @dataclass(frozen=True)
+class StorageChoice:
+    """Where a new index keeps its passages: the storage backend's name (`backend.BACKENDS`),
+    its server URI ("": inside the index folder) and a name for its tables or collections."""
+
+    name: str = "faiss-sqlite"
+    uri: str = ""
+    collection: str = "newsqa"
+
+
+@dataclass(frozen=True)
 class _Planned:
     key: str
     article: Article
@@ -98,8 +109,9 @@ class IndexBuilder:
 
     def __init__(self, index_dir: Path, encoder: TextEncoder, chunking: ChunkingSettings | None = None,
                  reader: ArticleReader | None = None, lock_wait_seconds: float = 0.0,
-                 on_wait: Callable[[], None] | None = None) -> None:
+                 on_wait: Callable[[], None] | None = None, storage: StorageChoice | None = None) -> None:
         self.index_dir = Path(index_dir)
+        self.storage = storage or StorageChoice()
         self.encoder = encoder
         self.chunking = chunking or ChunkingSettings()
         self.chunker = Chunker(self.chunking)
@@ -182,6 +194,10 @@ class IndexBuilder:
             current, broken = None, True
         if current is not None and not rebuild:
             current.check_model(self.index_dir, self.encoder.name, self.chunking)
+            if (current.storage, current.storage_uri) != (self.storage.name, self.storage.uri):
+                where = f" at {current.storage_uri}" if current.storage_uri else ""
+                raise IndexMismatch(f"the index at {self.index_dir} is stored in {current.storage}{where}, "
+                                    f"not {self.storage.name}. Run `newsqa index --rebuild` to move it.")
             backend = getattr(self.encoder, "backend", "torch")
             if current.backend != backend:
                 # Same model on another runtime: vectors agree to a cosine of ~0.99 and retrieval
@@ -190,9 +206,12 @@ class IndexBuilder:
             return current, False
         replacing = current is not None or broken
         store, vectors = storage_names(replacing)
+        if self.storage.name != "faiss-sqlite":  # a server's collections: the prefix, suffixed likewise
+            store = self.storage.collection + (store[len("store"):-len(".sqlite")].replace("-", "__"))
         manifest = Manifest(
             model=self.encoder.name, dimension=self.encoder.dimension, chunking=self.chunking,
             store=store, vectors=vectors, backend=getattr(self.encoder, "backend", "torch"),
+            storage=self.storage.name, storage_uri=self.storage.uri,
         )
         if not replacing:
             manifest.save(self.index_dir)  # an empty index is a valid index

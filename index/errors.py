@@ -38,6 +38,10 @@ class IndexWriteFailed(IndexLayerError):
     generation readers use is untouched."""
 
 
+class StorageUnavailable(IndexLayerError):
+    """The index's storage server (Milvus) cannot be reached or failed; try again later."""
+
+
 class FeedError(IndexLayerError):
     """A news feed could not be added, read or found."""
 

@@ -30,6 +30,8 @@ class Manifest:
     vectors: str = "vectors"
     # The storage backend (index/backend.py) that holds the passages and vectors.
     storage: str = "faiss-sqlite"
+    # Where that storage lives when it is a server ("" : inside the index folder).
+    storage_uri: str = ""
     # The embedding backend that built the index (indexes from before backends were torch's).
     backend: str = "torch"
     # The FAISS index type of the largest vector segment ("Flat" exact, or e.g. "IVF1024,SQ8").

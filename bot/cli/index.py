@@ -48,4 +48,5 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     minutes = info.minutes_old
     age = f"{minutes:.0f} min ago" if minutes is not None else "never"
     click.echo(f"{info.articles} articles ({info.sources} sources), {info.chunks} chunks, "
-               f"generation {info.generation}, updated {age}; model {info.model}; {info.index_dir}")
+               f"generation {info.generation}, updated {age}; model {info.model}; "
+               f"storage {'Milvus' if info.storage == 'milvus' else 'local FAISS + SQLite'}; {info.index_dir}")
