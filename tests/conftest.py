@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from fake_telegram import TOKEN, FakeTelegram
 from helpers import SEEDS, SETTING_NAMES
 from newsqa.bot.settings import Settings
-from newsqa.index import IndexBuilder, IndexReader, load_encoder
+from newsqa.index import IndexBuilder, IndexReader, StorageChoice, load_encoder
 from newsqa.retrieval import QuestionAnswerer
 
 # Property tests run the same examples every time (CI must not flake on a new random draw);
@@ -44,6 +44,31 @@ def seed_index(tmp_path_factory, encoder) -> Path:
 @pytest.fixture(scope="session")
 def seed_answerer(seed_index, encoder) -> QuestionAnswerer:
     return QuestionAnswerer(IndexReader(seed_index), encoder)
+
+
+# The storage backends the behaviour tests run on: local FAISS + SQLite and Milvus (Milvus
+# Lite in a file inside the index folder; installed by `make install`, never skipped).
+STORAGES = {"local": StorageChoice(), "milvus": StorageChoice("milvus")}
+
+
+@pytest.fixture(scope="session", params=list(STORAGES))
+def storage(request) -> StorageChoice:
+    """Each storage backend in turn (tests taking it run once per backend)."""
+    return STORAGES[request.param]
+
+
+@pytest.fixture(scope="session")
+def seed_index_on(tmp_path_factory, encoder, storage) -> Path:
+    """An index of the bundled seeds on each storage backend, built once per session."""
+    directory = tmp_path_factory.mktemp(f"seed-index-{storage.name}")
+    IndexBuilder(directory, encoder, storage=storage).update(SEEDS)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def answerer_on(seed_index_on, encoder) -> QuestionAnswerer:
+    """An answerer over the seeds on each storage backend."""
+    return QuestionAnswerer(IndexReader(seed_index_on), encoder)
 
 
 @pytest.fixture()

@@ -18,8 +18,8 @@ EXAMPLE = "who led the Chinese delegation?"
 LI_SENTENCE = "China also confirmed Tuesday it would send a delegation led by Politburo member Li Hongzhong."
 
 
-def test_example_question_quotes_li_hongzhong_first(seed_answerer):
-    result = seed_answerer.ask(EXAMPLE)
+def test_example_question_quotes_li_hongzhong_first(answerer_on):
+    result = answerer_on.ask(EXAMPLE)
     assert result.found
     top = result.answers[0]
     assert "Li Hongzhong" in top.quote
@@ -37,16 +37,16 @@ def test_example_question_quotes_li_hongzhong_first(seed_answerer):
         ("What is the name of the US soldier believed to be in North Korean custody?", "Travis King"),
     ],
 )
-def test_other_seed_questions(seed_answerer, question, expected):
-    result = seed_answerer.ask(question)
+def test_other_seed_questions(answerer_on, question, expected):
+    result = answerer_on.ask(question)
     assert result.found
     assert expected in result.answers[0].quote
 
 
-def test_quotes_are_verbatim_sentences_not_chunks(seed_answerer):
+def test_quotes_are_verbatim_sentences_not_chunks(answerer_on):
     raw = SEED_FILE.read_text()
     for question in (EXAMPLE, "Why did North Korea close its borders?", "What did Seoul detect?"):
-        for answer in seed_answerer.ask(question, k=5).answers:
+        for answer in answerer_on.ask(question, k=5).answers:
             assert answer.quote in raw
             assert answer.quote in answer.passage
             assert len(answer.quote) < len(answer.passage) or len(answer.passage) < 300
@@ -65,8 +65,8 @@ def test_answers_ranked_and_never_repeat_a_quote(seed_answerer):
     ["What is the recipe for sourdough bread?", "How do I configure a Kubernetes ingress?",
      "Who won the 1998 FIFA World Cup final?"],
 )
-def test_unrelated_question_is_not_found(seed_answerer, question):
-    result = seed_answerer.ask(question)
+def test_unrelated_question_is_not_found(answerer_on, question):
+    result = answerer_on.ask(question)
     assert not result.found and result.answers == []
 
 

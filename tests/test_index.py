@@ -18,8 +18,8 @@ Mayor Ingrid Vasquez cut the ribbon at the ceremony, which was attended by sever
 """
 
 
-def _build(index_dir, articles, encoder):
-    return IndexBuilder(index_dir, encoder).update(articles)
+def _build(index_dir, articles, encoder, storage=None):
+    return IndexBuilder(index_dir, encoder, storage=storage).update(articles)
 
 
 def _ask(index_dir, encoder, question):
@@ -36,45 +36,46 @@ def test_manifest_records_model_dimension_chunking(tmp_path, articles, encoder):
     assert Manifest.load(tmp_path / "index").to_dict() == data
 
 
-def test_add_change_delete_duplicate(tmp_path, articles, encoder):
+def test_add_change_delete_duplicate(tmp_path, articles, encoder, storage):
     index_dir = tmp_path / "index"
-    first = _build(index_dir, articles, encoder)
+    first = _build(index_dir, articles, encoder, storage)
     assert len(first.added) == 1 and first.chunks_added > 0
 
-    noop = _build(index_dir, articles, encoder)
+    noop = _build(index_dir, articles, encoder, storage)
     assert not noop.changed and noop.unchanged == 1 and noop.chunks_added == 0
 
     (articles / "bridge.txt").write_text(STORY)
-    added = _build(index_dir, articles, encoder)
+    added = _build(index_dir, articles, encoder, storage)
     assert [s.rsplit("/", 1)[-1] for s in added.added] == ["bridge.txt"]
     assert "Ingrid Vasquez" in _ask(index_dir, encoder, "Who cut the ribbon at the bridge?").answers[0].quote
 
     (articles / "copy-of-bridge.md").write_text(STORY)
-    dup = _build(index_dir, articles, encoder)
+    dup = _build(index_dir, articles, encoder, storage)
     assert len(dup.duplicates) == 1 and dup.chunks_added == 0
     answers = _ask(index_dir, encoder, "Who cut the ribbon at the bridge?").answers
     assert sum("Ingrid Vasquez" in a.quote for a in answers) == 1
 
     (articles / "bridge.txt").write_text(STORY.replace("Ingrid Vasquez", "Tomas Okafor"))
-    changed = _build(index_dir, articles, encoder)
+    changed = _build(index_dir, articles, encoder, storage)
     assert len(changed.updated) == 1
     quotes = [a.quote for a in _ask(index_dir, encoder, "Who cut the ribbon at the bridge?").answers]
     assert any("Tomas Okafor" in q for q in quotes) and any("Ingrid Vasquez" in q for q in quotes)
 
     (articles / "copy-of-bridge.md").unlink()
     (articles / "bridge.txt").unlink()
-    removed = _build(index_dir, articles, encoder)
+    removed = _build(index_dir, articles, encoder, storage)
     assert len(removed.removed) == 2
     result = _ask(index_dir, encoder, "Who cut the ribbon at the bridge?")
     assert all("Vasquez" not in a.quote and "Okafor" not in a.quote for a in result.answers)
+    assert Manifest.load(index_dir).storage == storage.name
 
 
-def test_bad_files_are_skipped_with_reasons_and_the_rest_indexed(tmp_path, articles, encoder):
+def test_bad_files_are_skipped_with_reasons_and_the_rest_indexed(tmp_path, articles, encoder, storage):
     (articles / "empty.txt").write_bytes(b"")
     (articles / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF")
     (articles / "binary.txt").write_bytes(b"\x00\x01\x02\x03" * 50)
     (articles / "bridge.txt").write_text(STORY)
-    report = _build(tmp_path / "index", articles, encoder)
+    report = _build(tmp_path / "index", articles, encoder, storage)
     reasons = {s.source.rsplit("/", 1)[-1]: s.reason for s in report.skipped}
     assert set(reasons) == {"empty.txt", "photo.jpg", "binary.txt"}
     assert "empty" in reasons["empty.txt"] and "binary" in reasons["binary.txt"]

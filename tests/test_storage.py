@@ -29,12 +29,12 @@ STORIES = {
 
 
 @pytest.fixture(scope="module")
-def dated_index(tmp_path_factory, encoder):
-    articles, index = tmp_path_factory.mktemp("dated"), tmp_path_factory.mktemp("dated-index")
+def dated_index(tmp_path_factory, encoder, storage):
+    articles, index = tmp_path_factory.mktemp("dated"), tmp_path_factory.mktemp(f"dated-index-{storage.name}")
     for name, (date, title, body) in STORIES.items():
         front = f"date: {date}\n" if date else ""
         (articles / name).write_text(f"---\ntitle: {title}\n{front}---\n{body}\n\nIt was news in Port Elms.\n")
-    IndexBuilder(index, encoder).update(articles)
+    IndexBuilder(index, encoder, storage=storage).update(articles)
     return index
 
 
@@ -60,18 +60,18 @@ def test_dense_and_keyword_search_keep_to_the_published_window(dated_index, enco
     assert {names[t] for t in _titles(snapshot, keyword)} == expected
 
 
-def test_the_manifest_names_the_storage_and_an_unknown_one_is_refused(dated_index, tmp_path):
+def test_the_manifest_names_the_storage_and_an_unknown_one_is_refused(dated_index, storage):
     manifest = Manifest.load(dated_index)
-    assert manifest.storage in BACKENDS
-    assert json.loads((dated_index / "manifest.json").read_text())["storage"] == "faiss-sqlite"
-    with pytest.raises(IndexCorrupt, match="unknown index storage 'milvus'"):
-        storage_backend(replace(manifest, storage="milvus"))
+    assert json.loads((dated_index / "manifest.json").read_text())["storage"] == storage.name
+    assert storage_backend(manifest) is BACKENDS[storage.name]
+    with pytest.raises(IndexCorrupt, match="unknown index storage 'elastic'"):
+        storage_backend(replace(manifest, storage="elastic"))
 
 
-def test_a_reader_follows_new_generations_through_the_interface(tmp_path, encoder):
+def test_a_reader_follows_new_generations_through_the_interface(tmp_path, encoder, storage):
     articles, index = tmp_path / "articles", tmp_path / "index"
     write_articles(articles, 1)
-    builder = IndexBuilder(index, encoder)
+    builder = IndexBuilder(index, encoder, storage=storage)
     builder.update(articles)
     reader = IndexReader(index)
     first = reader.snapshot
