@@ -90,6 +90,10 @@ def _guarded(method):
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
         try:
+            if self.conn.failed:
+                # A restarted server has its collections released: load them again first.
+                self.conn.load()
+                self.conn.failed = False
             return method(self, *args, **kwargs)
         except (StorageUnavailable, IndexLocked, IndexCorrupt):
             raise
@@ -97,6 +101,7 @@ def _guarded(method):
             pymilvus = _import_pymilvus()
             if isinstance(error, (pymilvus.MilvusException, ConnectionError, OSError, TimeoutError)) \
                     or type(error).__module__.startswith(("grpc", "pymilvus")):
+                self.conn.failed = True
                 raise _unavailable(self.conn.uri, error) from error
             raise
 
@@ -116,6 +121,8 @@ class MilvusConnection:
         except Exception as error:  # noqa: BLE001 - any failure to connect is "unavailable"
             raise _unavailable(self.uri, error) from error
         self.lock = threading.RLock()
+        # Set when a call failed: the next one loads the collections again (see `_guarded`).
+        self.failed = False
 
     def name(self, role: str) -> str:
         return f"{self.prefix}_{role}"

@@ -8,11 +8,13 @@ thread in `batching`, the button store in `state`) -> `formatting.answer_card` -
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ContextTypes
 
+from newsqa.index import StorageUnavailable
 from newsqa.retrieval import EmptyQuestion, clean_question
 
 from . import callbacks
@@ -21,6 +23,8 @@ from .formatting import RichText, SourceLine, Span, answer_card, context_view, n
 from .runtime import BotRuntime
 from .state import AskedQuestion
 from .texts import EXAMPLE_QUESTION, EXPIRED, HELP
+
+log = logging.getLogger(__name__)
 
 SOURCES_PER_PAGE = 10
 
@@ -175,11 +179,18 @@ class ChatHandlers:
         async with self.delivery.typing(message.chat):
             # As of the day the message was sent (UTC): a question queued during an outage
             # is answered about its own day's news.
-            result = await runtime.answers.ask(question, message.date.date() if message.date else None)
+            try:
+                result = await runtime.answers.ask(question, message.date.date() if message.date else None)
+                if not result.found:
+                    articles = (await asyncio.to_thread(runtime.index_stats)).articles
+            except StorageUnavailable as error:
+                # The storage server (Milvus) is down: say so; the next question tries it again.
+                log.warning("answering failed: %s", error)
+                await self.delivery.reply(message, RichText.of(
+                    "The news index is temporarily unavailable. Please try again in a minute."))
+                return
             if result.found:
                 key = await asyncio.to_thread(runtime.questions.save, message.chat_id, result)
-            else:
-                articles = (await asyncio.to_thread(runtime.index_stats)).articles
         if not result.found:
             await self.delivery.reply(message, not_found(articles))
             return

@@ -1,0 +1,158 @@
+"""The Milvus backend against a Milvus Lite server on 127.0.0.1 that stops mid-run: the library
+raises StorageUnavailable, the CLI says so, the bot answers "temporarily unavailable" and
+recovers by itself when the server is back; a second indexer is refused by the lease."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from milvus_lite.adapter.grpc.server import start_server_in_thread
+from pydantic import SecretStr
+
+from fake_telegram import TOKEN, FakeTelegram
+from helpers import EXAMPLE, SEEDS, SETTING_NAMES, ask, running_bot
+from newsqa.bot.cli import cli
+from newsqa.bot.settings import Settings
+from newsqa.index import IndexBuilder, IndexLocked, IndexReader, Manifest, StorageChoice, StorageUnavailable
+from newsqa.index.milvus_storage import MilvusWriter
+from newsqa.retrieval import QuestionAnswerer
+
+
+class LiteServer:
+    """A Milvus Lite gRPC server over `data_dir`, stopped and started again on one port."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.server = self.db = None
+
+    @property
+    def uri(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.server, self.db, _ = start_server_in_thread(data_dir=str(self.data_dir), host="127.0.0.1",
+                                                         port=self.port)
+
+    def stop(self) -> None:
+        self.server.stop(grace=0).wait()
+        self.db.close()
+
+
+@contextmanager
+def lite_server(tmp_path: Path):
+    server = LiteServer(tmp_path / "milvus-server.db")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _until_answered(answerer: QuestionAnswerer, question: str, seconds: float = 30.0):
+    """The answer once the server takes calls again (gRPC reconnects with a back-off)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return answerer.ask(question)
+        except StorageUnavailable:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def test_server_stopped_mid_run_is_a_clear_error_and_answers_resume(tmp_path, encoder, monkeypatch):
+    with lite_server(tmp_path) as server:
+        index = tmp_path / "index"
+        storage = StorageChoice("milvus", server.uri, "failtest")
+        IndexBuilder(index, encoder, storage=storage).update(SEEDS)
+        assert Manifest.load(index).storage_uri == server.uri
+        answerer = QuestionAnswerer(IndexReader(index), encoder)
+        assert "Li Hongzhong" in answerer.ask(EXAMPLE).answers[0].quote
+
+        server.stop()
+        with pytest.raises(StorageUnavailable, match=f"Milvus at {server.uri} is unavailable"):
+            answerer.ask(EXAMPLE)
+        assert answerer.reader.refresh() is False  # keeps its snapshot, does not raise
+        for name in SETTING_NAMES:
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("NEWSQA_INDEX_DIR", str(index))
+        monkeypatch.setenv("NEWSQA_ARTICLES_DIR", str(SEEDS))
+        monkeypatch.setenv("NEWSQA_BACKEND", "milvus")
+        monkeypatch.setenv("NEWSQA_MILVUS_URI", server.uri)
+        for args in (["stats"], ["ask", EXAMPLE]):
+            result = CliRunner().invoke(cli, args)
+            assert result.exit_code == 1
+            assert f"Milvus at {server.uri} is unavailable" in result.output
+        with pytest.raises(StorageUnavailable):
+            IndexBuilder(index, encoder, storage=storage).update(SEEDS)
+
+        server.start()
+        assert "Li Hongzhong" in _until_answered(answerer, EXAMPLE).answers[0].quote
+
+
+def test_the_bot_says_temporarily_unavailable_and_recovers(tmp_path, encoder, monkeypatch):
+    for name in SETTING_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    with lite_server(tmp_path) as server:
+        index = tmp_path / "index"
+        IndexBuilder(index, encoder, storage=StorageChoice("milvus", server.uri, "bottest")).update(SEEDS)
+
+        async def scenario() -> None:
+            async with FakeTelegram() as telegram:
+                settings = Settings(articles_dir=SEEDS, index_dir=index, telegram_bot_token=SecretStr(TOKEN),
+                                    telegram_base_url=telegram.base_url, bot_state_file=tmp_path / "state.sqlite",
+                                    backend="milvus", milvus_uri=server.uri)
+                async with running_bot(settings, encoder):
+                    ann = telegram.user(301)
+                    assert "Li Hongzhong" in (await ask(telegram, ann, EXAMPLE)).text
+                    server.stop()
+                    assert "temporarily unavailable" in (await ask(telegram, ann, EXAMPLE)).text
+                    server.start()
+                    for _ in range(60):
+                        reply = await ask(telegram, ann, EXAMPLE)
+                        if "Li Hongzhong" in reply.text:
+                            break
+                        assert "temporarily unavailable" in reply.text
+                        await asyncio.sleep(0.5)
+                    assert "Li Hongzhong" in reply.text
+                    assert telegram.errors == []
+
+        asyncio.run(scenario())
+
+
+def test_a_second_indexer_is_refused_while_the_lease_is_held(tmp_path, encoder):
+    with lite_server(tmp_path) as server:
+        index = tmp_path / "index"
+        storage = StorageChoice("milvus", server.uri, "leasetest")
+        IndexBuilder(index, encoder, storage=storage).update(SEEDS)
+        holder = MilvusWriter(index, Manifest.load(index))
+        try:
+            with pytest.raises(IndexLocked, match="another indexer is writing the Milvus index"):
+                MilvusWriter(index, Manifest.load(index))
+        finally:
+            holder.close()
+        MilvusWriter(index, Manifest.load(index)).close()  # released: the next one gets it
+
+
+def test_switching_backends_needs_a_rebuild_and_the_rebuild_moves_the_index(tmp_path, articles, encoder):
+    index = tmp_path / "index"
+    IndexBuilder(index, encoder).update(articles)
+    milvus = IndexBuilder(index, encoder, storage=StorageChoice("milvus"))
+    with pytest.raises(Exception, match="Run `newsqa index --rebuild` to move it"):
+        milvus.update(articles)
+    report = milvus.update(articles, rebuild=True)
+    assert len(report.added) == 1
+    assert Manifest.load(index).storage == "milvus"
+    assert not list(index.glob("store*.sqlite"))  # the local files went with the switch
+    answer = QuestionAnswerer(IndexReader(index), encoder).ask(EXAMPLE)
+    assert "Li Hongzhong" in answer.answers[0].quote
