@@ -23,7 +23,8 @@ COPY pyproject.toml README.md constraints.txt ./
 COPY index ./index
 COPY retrieval ./retrieval
 COPY bot ./bot
-RUN pip install -c constraints.txt .
+# The milvus extra: the same image runs on local files or a Milvus server (NEWSQA_BACKEND).
+RUN pip install -c constraints.txt '.[milvus]'
 # Export the int8 ONNX model now (about 30 s) so the container's first start does not.
 RUN python -c "from newsqa.index.embedding import load_encoder; load_encoder().warm_up()" \
     && chmod -R a+rX /opt/newsqa-cache
