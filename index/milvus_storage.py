@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 # pymilvus logs every failed call with a traceback (and Milvus Lite's missing MVCC call as a
 # warning) before raising; we raise `StorageUnavailable` with the reason, which is enough.
 logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
+# Milvus Lite serves gRPC inside this process and logs each call it does not implement
+# (AllocTimestamp, which pymilvus tries first and then does without) with a traceback.
+logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
 
 NAME = "milvus"
 # Milvus Lite's database file inside the index folder (when no server URI is set).
