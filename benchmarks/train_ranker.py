@@ -251,7 +251,7 @@ def main() -> None:
     hand = LinearRanker.hand_set()
     for dataset in datasets:
         print(row("hand-set", score(dataset, dataset.cases, hand)), flush=True)
-    for held in datasets:
+    for held in datasets if len(datasets) > 1 else []:
         others = [d.cases for d in datasets if d is not held]
         print(row(f"cross-set (fit on {', '.join(d.name for d in datasets if d is not held)})",
                   score(held, held.cases, fit(others))), flush=True)
