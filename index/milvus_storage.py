@@ -21,6 +21,7 @@ Milvus Lite's (which only knows the `standard` and `jieba` tokenizers) find the 
 from __future__ import annotations
 
 import base64
+import fcntl
 import functools
 import json
 import logging
@@ -111,17 +112,69 @@ def _guarded(method):
     return wrapper
 
 
+# Milvus Lite files this process holds, with how many connections use each: Lite serves one
+# process (each process would run its own server over the same files), so the first
+# connection takes an flock on `<file>.lock` and the last one releases it.
+_lite_holds: dict[str, list] = {}
+_lite_guard = threading.Lock()
+
+
+def _hold_lite(path: str) -> None:
+    """Take this process's hold on a Milvus Lite file.
+
+    Raises:
+        IndexLocked: another process (a bot, an indexer) has it open.
+    """
+    with _lite_guard:
+        if path in _lite_holds:
+            _lite_holds[path][1] += 1
+            return
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path + ".lock", "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise IndexLocked(f"Milvus Lite at {path} is open in another process (a bot or an indexer); "
+                              f"Milvus Lite serves one process: stop that one, or use a Milvus server "
+                              f"(NEWSQA_MILVUS_URI) for several") from None
+        _lite_holds[path] = [handle, 1]
+
+
+def _release_lite(path: str) -> None:
+    with _lite_guard:
+        hold = _lite_holds.get(path)
+        if hold is None:
+            return
+        hold[1] -= 1
+        if hold[1] == 0:
+            del _lite_holds[path]
+            try:  # stop this process's Lite server over the file, so another process may open it
+                from milvus_lite.server_manager import server_manager_instance
+
+                server_manager_instance.release_server(path)
+            except Exception:  # noqa: BLE001 - not Lite's layout: the server goes at exit
+                log.debug("could not stop the Milvus Lite server of %s", path, exc_info=True)
+            hold[0].close()  # closing the file releases the flock
+
+
 class MilvusConnection:
     """One client and the collection names of an index; shared by a reader's snapshots."""
 
     def __init__(self, directory: Path, manifest: Manifest) -> None:
         pymilvus = _import_pymilvus()
+        self.lite = not manifest.storage_uri
         self.uri = manifest.storage_uri or str(Path(directory).absolute() / LITE_FILE)
         self.prefix = manifest.store
         self.dimension = manifest.dimension
+        self.closed = False
+        if self.lite:
+            _hold_lite(self.uri)
         try:
             self.client = pymilvus.MilvusClient(uri=self.uri, token=_token or "", timeout=10)
         except Exception as error:  # noqa: BLE001 - any failure to connect is "unavailable"
+            if self.lite:
+                _release_lite(self.uri)
             raise _unavailable(self.uri, error) from error
         self.lock = threading.RLock()
         # Set when a call failed: the next one loads the collections again (see `_guarded`).
@@ -139,10 +192,15 @@ class MilvusConnection:
             self.client.load_collection(self.name(role))
 
     def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
         try:
             self.client.close()
         except Exception:  # noqa: BLE001 - closing a dead connection
             pass
+        if self.lite:
+            _release_lite(self.uri)
 
     # -- schema --------------------------------------------------------------------
     def create(self) -> None:

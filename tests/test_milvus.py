@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import subprocess
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -156,3 +158,16 @@ def test_switching_backends_needs_a_rebuild_and_the_rebuild_moves_the_index(tmp_
     assert not list(index.glob("store*.sqlite"))  # the local files went with the switch
     answer = QuestionAnswerer(IndexReader(index), encoder).ask(EXAMPLE)
     assert "Li Hongzhong" in answer.answers[0].quote
+
+
+def test_milvus_lite_refuses_a_second_process_clearly(tmp_path, articles, encoder):
+    index = tmp_path / "index"
+    IndexBuilder(index, encoder, storage=StorageChoice("milvus")).update(articles)
+    reader = IndexReader(index)  # this process holds the Lite file
+    script = ("import sys; from pathlib import Path; from newsqa.index import IndexReader, IndexLocked\n"
+              "try:\n    IndexReader(Path(sys.argv[1]))\nexcept IndexLocked as error:\n    print(error)\n")
+    other = subprocess.run([sys.executable, "-c", script, str(index)], capture_output=True, text=True, timeout=120)
+    assert "is open in another process" in other.stdout and "NEWSQA_MILVUS_URI" in other.stdout
+    reader.snapshot.storage.close()
+    again = subprocess.run([sys.executable, "-c", script, str(index)], capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and again.stdout == ""
