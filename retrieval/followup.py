@@ -226,17 +226,21 @@ class FollowUpResolver:
 
     def _replace_pronouns(self, message: str, tokens: list[_Token], pronouns: list[_Token],
                           previous: Turn) -> Resolution:
-        """`message` with each pronoun replaced by the name it most likely stands for: for
-        he/she the longest name in the previous answer that its question did not hold, for
-        it/they a name in the previous question first."""
+        """`message` with each pronoun replaced by what it most likely stands for: he/she by
+        the longest name in the previous answer that its question did not hold (else one in
+        the question); it/they by a name of two words or more in the previous question (a
+        single capitalised word there is as often an adjective: "Chinese"), else by the
+        previous question's content words."""
         asked = {_stem(t.text) for t in _tokens(previous.question)}
         in_question = _names(previous.question, set())
         in_answer = _names(previous.answer or "", asked)
+        topic = " ".join(t.text for t in _tokens(previous.question) if t.is_content and t.lower not in WH_WORDS)
         out, at, used = [], 0, []
         for pronoun in pronouns:
-            personal = pronoun.lower in _PERSONAL
-            order = (in_answer, in_question) if personal else (in_question, in_answer)
-            entity = next((names[0] for names in order if names), None)
+            if pronoun.lower in _PERSONAL:
+                entity = next((names[0] for names in (in_answer, in_question) if names), None)
+            else:
+                entity = next((n for n in in_question if len(n.split()) > 1), None) or topic or None
             if entity is None:
                 continue
             used.append(entity)
