@@ -9,7 +9,8 @@ can be measured on the message alone:
   stand alone (fewer than `MIN_STANDALONE_WORDS` content words): a *strong* follow-up;
 - a bare question word ("when?"): strong;
 - a third-person pronoun with no name in the message to refer to, or a message of at most
-  one content word: *weak*; the caller keeps the rewrite only when it retrieves better than
+  one content word and no name ("who else attended?"; "what is the NASUWT?" asks about a
+  name and stands alone): *weak*; the caller keeps the rewrite only when it retrieves better than
   the message alone (`FollowUpResolver.prefer`).
 
 A message with `MIN_STANDALONE_WORDS` content words or more, no cue and no unresolved pronoun
@@ -154,7 +155,7 @@ class FollowUpResolver:
         if cue:
             return Resolution(message, self._substitute(previous.question, content, wh), True,
                               f"starts with “{' '.join(words[:cue])}”", "strong")
-        if len(content) <= 1:
+        if len(content) <= 1 and not names:
             return Resolution(message, self._substitute(previous.question, content, wh), True,
                               "too short to stand alone", "weak")
         return Resolution(message, message, False, "stands alone")
