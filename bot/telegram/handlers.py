@@ -1,8 +1,9 @@
 """The chat's commands and questions: /start, /help, /ask, private and group questions,
 the More/Context buttons, /sources and /stats.
 
-A question goes: `question`/`ask`/`group_message` -> `_answer` (rate limit, the answering
-thread in `batching`, the button store in `state`) -> `formatting.answer_card` -> `delivery`.
+A question goes: `question`/`ask`/`group_message` -> `_answer` (rate limit, the chat's
+conversation for follow-ups, the answering thread in `batching`, the button store in `state`)
+-> `formatting.answer_card` -> `delivery`. `/new` forgets the chat's conversation.
 """
 
 from __future__ import annotations
