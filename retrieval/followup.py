@@ -31,14 +31,8 @@ from newsqa.index import stem_words
 from newsqa.index.text import STOPWORDS
 
 from .answers import AnswerSet
+from .config import MIN_STANDALONE_WORDS, SUBSTITUTE_MIN_COSINE
 
-# A message with this many content words (or more) can stand alone.
-MIN_STANDALONE_WORDS = 3
-# A new word takes the place of the previous question's word of the same kind (both names or
-# both common words) when their embeddings are at least this close; below it the new word is
-# added to the question instead. Word pairs of one kind ("Russian"/"Chinese", "Russia"/"China")
-# measure 0.4-0.7 with the bundled model, unrelated pairs ("Russian"/"led") under 0.3.
-SUBSTITUTE_MIN_COSINE = 0.35
 
 _TOKEN = re.compile(r"[\w'’-]+", re.UNICODE)
 WH_WORDS = frozenset("who whom whose what when where why which how".split())
