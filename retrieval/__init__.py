@@ -4,10 +4,11 @@ from .answerer import MIN_RELEVANCE, QueryEncoder, QuestionAnswerer, clean_quest
 from .answers import Answer, AnswerSet, quote_context
 from .errors import EmptyQuestion, RetrievalError
 from .hybrid import HybridRetriever, RetrievedPassage, rrf_fuse
+from .pool import PassagePool, PoolAnswerer
 from .quotes import Quote, QuotePicker
 
 __all__ = [
-    "MIN_RELEVANCE", "Answer", "AnswerSet", "EmptyQuestion", "HybridRetriever", "QueryEncoder",
+    "MIN_RELEVANCE", "Answer", "AnswerSet", "EmptyQuestion", "HybridRetriever", "PassagePool", "PoolAnswerer", "QueryEncoder",
     "Quote", "QuotePicker", "QuestionAnswerer", "RetrievalError", "RetrievedPassage",
     "clean_question", "quote_context", "rrf_fuse",
 ]
