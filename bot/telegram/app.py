@@ -54,6 +54,8 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 # Answers kept per question; the first is shown, "More" pages through the rest.
 ANSWERS_PER_QUESTION = 5
+# The alert job looks for new passages at most this often (it also refreshes the reader).
+ALERT_MIN_SECONDS = 0.2
 # A 429 from Telegram is waited out (retry_after) and the request sent again, this many times.
 FLOOD_RETRIES = 3
 
@@ -138,8 +140,9 @@ class NewsqaBot:
         application.job_queue.run_repeating(feeds.poll_feeds, interval=self.settings.feed_interval, first=0,
                                             name="poll-feeds")
         # New articles are matched against the followed topics as soon as the reader sees them.
-        application.job_queue.run_repeating(self.follows.push_alerts, interval=self.refresh_seconds,
-                                            first=self.refresh_seconds, name="push-alerts")
+        interval = max(self.refresh_seconds, ALERT_MIN_SECONDS)
+        application.job_queue.run_repeating(self.follows.push_alerts, interval=interval, first=interval,
+                                            name="push-alerts")
         return application
 
     async def start_up(self, application: Application) -> None:
