@@ -12,7 +12,9 @@ running the real QuotePicker and QuestionAnswerer with the fitted ranker:
 - `cross-set`: fitted on every set but the one scored (the figure that generalises);
 - `news_dev halves`: fitted on the other sets plus one half of news_dev's weeks, scored on
   the other half (and the reverse);
-- `all`: fitted on everything (in-sample), the model `--save` writes.
+- `all`: fitted on everything (in-sample), the model `--save` writes;
+- `--recency`: the picker's recency settings on each half of a dated set's weeks;
+- `--lightgbm`: gradient-boosted trees (lambdarank) cross-set, for comparison.
 
     .venv/bin/python benchmarks/train_ranker.py ../shared/eval/xquad_en ../shared/eval/covidqa \\
         ../shared/eval/news_dev [--index-root DIR] [--save]
@@ -46,6 +48,8 @@ from newsqa.retrieval.ranker import RANKER_FILE, LinearRanker
 from newsqa.retrieval.terms import QuestionTerms
 from newsqa.retrieval.timeframe import TimeFrame, time_frame
 
+# Recency settings compared with --recency (span, newest, mild prior), on each half of a dated set.
+RECENCY_GRID = ((0.0, 0.0, 0.0), (1.0, 0.5, 0.1), (2.0, 1.0, 0.3))
 # L2 strength of the logistic regression (scikit-learn's C: larger fits closer).
 C = 1.0
 
@@ -136,6 +140,29 @@ def fit(parts: Sequence[Sequence[Case]]) -> LinearRanker:
                         model.coef_[0].astype(np.float32), 0.0)
 
 
+class TreeRanker:
+    """A LightGBM lambdarank model behind the ranker's `score` (for comparison only: the
+    product reads linear models)."""
+
+    def __init__(self, booster) -> None:
+        self.booster = booster
+
+    def score(self, matrix: np.ndarray) -> np.ndarray:
+        return self.booster.predict(matrix)
+
+
+def fit_lightgbm(parts: Sequence[Sequence[Case]], rounds: int = 300) -> TreeRanker:
+    """Gradient-boosted trees with a listwise objective (lambdarank) on the same rows."""
+    import lightgbm
+
+    cases = [c for cases in parts for c in cases if len(c.features) and c.labels.sum() > 0]
+    data = lightgbm.Dataset(np.vstack([c.features for c in cases]), np.concatenate([c.labels for c in cases]),
+                            group=[len(c.labels) for c in cases])
+    params = {"objective": "lambdarank", "learning_rate": 0.05, "num_leaves": 15, "min_data_in_leaf": 50,
+              "lambdarank_truncation_level": 10, "seed": 0, "deterministic": True, "verbose": -1}
+    return TreeRanker(lightgbm.train(params, data, rounds))
+
+
 def fit_pointwise(parts: Sequence[Sequence[Case]]) -> LinearRanker:
     """A logistic ranker fitted on the cases of `parts`, each part weighing the same."""
     matrices, labels, weights = [], [], []
@@ -156,7 +183,7 @@ def fit_pointwise(parts: Sequence[Sequence[Case]]) -> LinearRanker:
                         model.coef_[0].astype(np.float32), float(model.intercept_[0]))
 
 
-def score(dataset: Dataset, cases: Sequence[Case], ranker: LinearRanker, picker_args: dict | None = None) -> QualityReport:
+def score(dataset: Dataset, cases: Sequence[Case], ranker: LinearRanker | TreeRanker, picker_args: dict | None = None) -> QualityReport:
     """`newsqa eval`'s figures for `cases`, answered with `ranker`."""
     picker = QuotePicker(ranker, **(picker_args or {}))
     answerer = QuestionAnswerer(dataset.reader, encoder=None, picker=picker)  # type: ignore[arg-type]
@@ -191,6 +218,11 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=None,
                         help="Folder to keep each set's retrieved passages and features in between runs "
                              "(a benchmark cache; delete it after changing retrieval or features).")
+    parser.add_argument("--recency", action="store_true",
+                        help="Also score the hand-set ranker with each recency setting of RECENCY_GRID on each "
+                             "half of the dated sets' weeks.")
+    parser.add_argument("--lightgbm", action="store_true",
+                        help="Also score gradient-boosted trees (lambdarank) cross-set; needs `pip install lightgbm`.")
     parser.add_argument("--save", action="store_true", help=f"Write the model fitted on all sets to {RANKER_FILE}.")
     args = parser.parse_args()
     app = NewsqaApp(load_settings())
@@ -218,7 +250,7 @@ def main() -> None:
     hand = LinearRanker.hand_set()
     for dataset in datasets:
         print(row("hand-set", score(dataset, dataset.cases, hand)), flush=True)
-    for held in datasets:
+    for held in datasets if len(datasets) > 1 else []:
         others = [d.cases for d in datasets if d is not held]
         print(row(f"cross-set (fit on {', '.join(d.name for d in datasets if d is not held)})",
                   score(held, held.cases, fit(others))), flush=True)
@@ -228,8 +260,24 @@ def main() -> None:
         first, second = halves(dataset.cases)
         others = [d.cases for d in datasets if d is not dataset]
         for train, test, name in ((first, second, "odd weeks"), (second, first, "even weeks")):
-            print(row(f"{dataset.name} halves (fit on the others + {name}, scored on the rest)",
+            print(row(f"{dataset.name} halves (fit on the others + {name}, scored on the other weeks)",
                       score(dataset, test, fit([*others, train]))), flush=True)
+    if args.recency:
+        hand = LinearRanker.hand_set()
+        for dataset in datasets:
+            if not any(c.question.as_of for c in dataset.cases):
+                continue
+            first, second = halves(dataset.cases)
+            for span, newest, prior in RECENCY_GRID:
+                picker_args = {"w_recent_span": span, "w_newest": newest, "w_recency_prior": prior}
+                for part, name in ((first, "odd weeks"), (second, "even weeks")):
+                    print(row(f"hand-set, recency span {span} newest {newest} prior {prior}, {name}",
+                              score(dataset, part, hand, picker_args)), flush=True)
+    if args.lightgbm:
+        for held in datasets:
+            others = [d.cases for d in datasets if d is not held]
+            print(row(f"LightGBM lambdarank, cross-set (fit on {', '.join(d.name for d in datasets if d is not held)})",
+                      score(held, held.cases, fit_lightgbm(others))), flush=True)
     everything = fit([d.cases for d in datasets])
     for dataset in datasets:
         print(row("all (in-sample)", score(dataset, dataset.cases, everything)), flush=True)

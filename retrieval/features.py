@@ -25,11 +25,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from newsqa.index import STOPWORDS
-
 from .config import NEAR_TOKENS
 from .hybrid import RetrievedPassage
-from .terms import PassageTerms, QuestionTerms, passage_terms
+from .terms import QuestionTerms, passage_terms
 
 
 FEATURES: tuple[str, ...] = (
@@ -38,14 +36,6 @@ FEATURES: tuple[str, ...] = (
     "type_match", "type_match_near", "novel_name", "novel_number", "question_mark",
     "log_chars", "article_opening", "echo",
 )
-
-_MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|"
-           "december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
-_DATE_WORD = re.compile(rf"^(1[5-9]\d\d|20\d\d|{_MONTHS}|monday|tuesday|wednesday|thursday|friday|"
-                        rf"saturday|sunday|yesterday|today|century|decade|\d+(st|nd|rd|th|s))$")
-_NUMBER_WORD = re.compile(r"^(\d[\d,.]*\w*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
-                          r"twelve|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|"
-                          r"thousand|million|billion|trillion|dozen|half|third|quarter|percent)$")
 
 # What a question asks for, by its wording.
 _ASKS_NUMBER = re.compile(r"\bhow (many|much|long|old|far|large|big|often|high|tall|fast)\b|"
@@ -88,17 +78,6 @@ class SentenceFeatures:
     passage_of: np.ndarray  # row -> index of its passage in the list given
     sentence_of: np.ndarray  # row -> index of the sentence in its passage
     presence: list[np.ndarray]  # per passage: sentences x question stems, 1 where held
-
-
-def _content_flags(words: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per word: content word, capitalised, number, date word."""
-    n = len(words)
-    content = np.fromiter((w.casefold() not in STOPWORDS for w in words), bool, n)
-    capital = np.fromiter((w[:1].isupper() for w in words), bool, n)
-    folded = [w.casefold() for w in words]
-    number = np.fromiter((bool(_NUMBER_WORD.match(w)) for w in folded), bool, n)
-    date = np.fromiter((bool(_DATE_WORD.match(w)) for w in folded), bool, n)
-    return content, capital, number, date
 
 
 class SentenceFeaturizer:
@@ -146,7 +125,7 @@ class SentenceFeaturizer:
         matched = columns >= 0
         hit = matched & inside
         presence[rows_of[hit], columns[hit]] = 1.0
-        content, capital, number, date = _content_flags(text.words)
+        content, capital, number, date = text.content, text.capital, text.number, text.date
         # The first word of a sentence is capitalised whatever it is: not a name by itself.
         first_word = np.zeros(len(text.words), bool)
         if len(text.words):

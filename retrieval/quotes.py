@@ -15,14 +15,17 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
+
+from newsqa.index import StoredChunk
 
 from .config import EXTEND_MARGIN, MAX_QUOTE_CHARS, RECENCY_DAYS, W_NEWEST, W_RECENCY_PRIOR, W_RECENT_SPAN
 from .features import FEATURES, QuestionProfile, SentenceFeaturizer
 from .hybrid import RetrievedPassage
 from .ranker import LinearRanker, shipped_ranker
-from .terms import QuestionTerms
+from .terms import PASSAGE_TERMS_CACHE, QuestionTerms
 from .timeframe import TimeFrame
 
 NOVEL_WORDS = FEATURES.index("novel_words")
@@ -39,6 +42,18 @@ _DATELINE = re.compile(
     r"\s*(?:[A-Z][A-Za-z.'’-]*(?:[ ,]+[A-Z][A-Za-z.'’-]*){0,3}[ ,]*)?"
     r"\(?(?:CNN(?: Business| Sport)?|AP|Reuters|AFP|UPI)\)?\s*[—–-]{1,2}\s+"
 )
+
+
+def _relative_spans(chunk: StoredChunk) -> tuple[tuple[int, int], ...]:
+    return tuple((sentence.start - chunk.start, sentence.end - chunk.start) for sentence in chunk.sentences)
+
+
+@lru_cache(maxsize=PASSAGE_TERMS_CACHE)
+def _junk_sentences(text: str, spans: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """Per sentence of a passage: page furniture (cached with the passage's words)."""
+    junk = np.fromiter((bool(_JUNK.search(text[start:end].strip())) for start, end in spans), bool, len(spans))
+    junk.flags.writeable = False
+    return junk
 
 
 @dataclass(frozen=True)
@@ -96,9 +111,7 @@ class QuotePicker:
             sentence_scores = scores[rows].astype(np.float64)
             chunk = passage.chunk
             echo = features.matrix[rows, NOVEL_WORDS] == 0  # holds nothing the question does not
-            for n, sentence in enumerate(chunk.sentences):
-                if echo[n] or _JUNK.search(chunk.article_text[sentence.start:sentence.end].strip()):
-                    sentence_scores[n] = -math.inf
+            sentence_scores[echo | _junk_sentences(chunk.text, _relative_spans(chunk))] = -math.inf
             if not np.isfinite(sentence_scores).any():
                 continue
             presence = features.presence[index]

@@ -8,6 +8,7 @@ same passages come back for many questions).
 from __future__ import annotations
 
 import math
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from newsqa.index import IndexSnapshot, keyword_terms, stem_words
+from newsqa.index import STOPWORDS, IndexSnapshot, keyword_terms, stem_words
 from newsqa.index.text import WORD
 
 from .config import PREFIX_STEM_CHARS
@@ -23,6 +24,13 @@ from .config import PREFIX_STEM_CHARS
 # Passages whose words' stems are kept between questions (~8 KB each with the text they are
 # keyed by: at most ~32 MB).
 PASSAGE_TERMS_CACHE = 4096
+_MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|"
+           "december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
+_DATE_WORD = re.compile(rf"^(1[5-9]\d\d|20\d\d|{_MONTHS}|monday|tuesday|wednesday|thursday|friday|"
+                        rf"saturday|sunday|yesterday|today|century|decade|\d+(st|nd|rd|th|s))$")
+_NUMBER_WORD = re.compile(r"^(\d[\d,.]*\w*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
+                          r"twelve|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|"
+                          r"thousand|million|billion|trillion|dozen|half|third|quarter|percent)$")
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,11 @@ class PassageTerms:
     offsets: np.ndarray  # int32, read-only
     words: tuple[str, ...]
     stems: tuple[str, ...]
+    # Per word, read-only: a content word (not a stop word), capitalised, a number, a date word.
+    content: np.ndarray
+    capital: np.ndarray
+    number: np.ndarray
+    date: np.ndarray
 
 
 @lru_cache(maxsize=PASSAGE_TERMS_CACHE)
@@ -41,7 +54,15 @@ def passage_terms(text: str) -> PassageTerms:
     offsets = np.fromiter((m.start() for m in matches), np.int32, len(matches))
     offsets.flags.writeable = False
     words = tuple(sys.intern(m.group()) for m in matches)
-    return PassageTerms(offsets, words, tuple(sys.intern(stem) for stem in stem_words(words)))
+    n = len(words)
+    folded = [w.casefold() for w in words]
+    flags = [np.fromiter((w not in STOPWORDS for w in folded), bool, n),
+             np.fromiter((w[:1].isupper() for w in words), bool, n),
+             np.fromiter((bool(_NUMBER_WORD.match(w)) for w in folded), bool, n),
+             np.fromiter((bool(_DATE_WORD.match(w)) for w in folded), bool, n)]
+    for array in flags:
+        array.flags.writeable = False
+    return PassageTerms(offsets, words, tuple(sys.intern(stem) for stem in stem_words(words)), *flags)
 
 
 @dataclass(frozen=True)
