@@ -71,19 +71,16 @@ class PassagePool:
 
     def weigh(self, questions: Sequence[str]) -> None:
         """Read the index's term statistics for every stem of `questions` in one go."""
-        stems = {s for q in questions for s in stem_words(keyword_terms(q)) if len(s) >= 2}
-        wanted = sorted(stems - self._term_counts.keys())
-        if wanted or not self._total:
-            self._total, counts = self.snapshot.term_chunk_counts(wanted)
-            self._term_counts.update({s: counts.get(s, 0) for s in wanted})
+        self.term_chunk_counts(sorted({s for q in questions for s in stem_words(keyword_terms(q)) if len(s) >= 2}))
 
     def term_chunk_counts(self, stems: Sequence[str]) -> tuple[int, dict[str, int]]:
-        """The index's term statistics (as `IndexSnapshot.term_chunk_counts`), read through
-        `weigh` once for many questions."""
-        missing = [s for s in stems if s not in self._term_counts]
+        """The index's term statistics (as `IndexSnapshot.term_chunk_counts`, so `QuestionTerms.of`
+        takes the pool in its place), read once per stem for all questions."""
+        missing = sorted({s for s in stems if s not in self._term_counts})
         if missing or not self._total:
-            self.weigh([" ".join(missing)])
-        return self._total, {s: self._term_counts[s] for s in stems if s in self._term_counts}
+            self._total, counts = self.snapshot.term_chunk_counts(missing)
+            self._term_counts.update({s: counts.get(s, 0) for s in missing})
+        return self._total, {s: self._term_counts[s] for s in stems if self._term_counts.get(s)}
 
     def may_hold(self, terms: QuestionTerms) -> bool:
         """False when no passage holds a word matching one of the question's stems (the same
