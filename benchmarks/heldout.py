@@ -24,12 +24,16 @@ from pathlib import Path
 from newsqa.retrieval import QuestionAnswerer
 from newsqa.retrieval.answerer import MIN_RELEVANCE, PASSAGE_COVERAGE_WEIGHT, PASSAGES_PER_ANSWER
 from newsqa.retrieval.evaluation import TOP_K, EvalQuestion, QualityReport, score_answer_set
-from newsqa.retrieval.quotes import W_PASSAGE_COVERAGE, Quote, QuotePicker
-from tune_quality import CachedEncoder, Dataset, open_pair, quotes_for
+from newsqa.retrieval.features import FEATURES
+from newsqa.retrieval.quotes import Quote
+from newsqa.retrieval.ranker import LinearRanker
+from tune_quality import CachedEncoder, Dataset, open_pair, picker_with, quotes_for
 
 PICKER_GRID = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)  # passage coverage in the answers' order
 RELEVANCE_GRID = tuple(itertools.product((0.0, 0.25, 0.5), (0.55, 0.6, 0.65, 0.7, 0.75)))  # weight, cut
-DEFAULT = (W_PASSAGE_COVERAGE, PASSAGE_COVERAGE_WEIGHT, MIN_RELEVANCE)
+_SHIPPED = LinearRanker.load()
+DEFAULT = (float(_SHIPPED.weights[FEATURES.index("passage_coverage")] * _SHIPPED.scale[FEATURES.index("passage_coverage")]),
+           PASSAGE_COVERAGE_WEIGHT, MIN_RELEVANCE)
 
 
 def half_of(question: EvalQuestion) -> int:
@@ -70,7 +74,7 @@ class HalfScorer:
         self.foreign: dict[float, dict[str, list[list[Quote]]]] = {}
 
     def prepare(self, w_passage_coverage: float) -> None:
-        picker = QuotePicker(w_passage_coverage=w_passage_coverage)
+        picker = picker_with(w_passage_coverage)
         first, second = self.datasets
         self.own[w_passage_coverage] = {
             d.name: quotes_for(d, d.questions, self.encoder, TOP_K, PASSAGES_PER_ANSWER, picker) for d in self.datasets}

@@ -26,7 +26,7 @@ from sklearn.linear_model import LogisticRegression
 from newsqa.retrieval import QuestionAnswerer
 from newsqa.retrieval.answerer import clean_question
 from newsqa.retrieval.evaluation import TOP_K, EvalQuestion, answer_in
-from newsqa.retrieval.quotes import QuestionTerms
+from newsqa.retrieval.terms import QuestionTerms
 from tune_quality import CachedEncoder, Dataset, open_pair
 
 FEATURES = ("cosine", "coverage", "passage_coverage", "dense", "bm25", "dense_gap", "bm25_gap", "idf_mass")

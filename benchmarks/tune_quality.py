@@ -16,7 +16,7 @@ import itertools
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +28,9 @@ from newsqa.retrieval import QuestionAnswerer
 from newsqa.retrieval.answerer import clean_question
 from newsqa.retrieval.evaluation import TOP_K, EvalQuestion, QualityReport, load_questions, score_answer_set
 from newsqa.retrieval.hybrid import HybridRetriever, RetrievedPassage
+from newsqa.retrieval.features import FEATURES
 from newsqa.retrieval.quotes import Quote, QuotePicker
+from newsqa.retrieval.ranker import LinearRanker
 
 MAX_PASSAGES = 25
 
@@ -90,13 +92,21 @@ def open_pair(first: Path, second: Path) -> tuple[Dataset, Dataset, CachedEncode
     return *datasets, CachedEncoder(app.encoder, texts)
 
 
+def picker_with(passage_coverage: float) -> QuotePicker:
+    """The shipped picker with another weight for the passage's coverage of the question."""
+    ranker = LinearRanker.load()
+    weights = ranker.weights.copy()
+    weights[FEATURES.index("passage_coverage")] = passage_coverage / ranker.scale[FEATURES.index("passage_coverage")]
+    return QuotePicker(replace(ranker, weights=weights))
+
+
 def settings_grid() -> list[tuple[int, dict, list[dict]]]:
     """(passages per answer, picker args, answerer relevance settings to try on its quotes)."""
     relevance = [{"passage_coverage_weight": pcw, "min_relevance": cut}
                  for pcw, cut in ((0.0, 0.0), (0.0, 0.55), (0.25, 0.6), (0.25, 0.65), (0.25, 0.7), (0.5, 0.7))]
     grid = []
     for ppa, wpc in itertools.product((2, 3, 4), (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)):
-        grid.append((ppa, {"w_passage_coverage": wpc}, relevance))
+        grid.append((ppa, {"passage_coverage": wpc}, relevance))
     return grid
 
 
@@ -111,7 +121,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for ppa, picker_args, relevances in settings_grid():
         began = time.perf_counter()
-        picker = QuotePicker(**picker_args)
+        picker = picker_with(picker_args["passage_coverage"])
         own = {d.name: quotes_for(d, d.questions, encoder, TOP_K, ppa, picker) for d in (first, second)}
         # Honesty: the other set's questions, one answer each, as `measure_honesty` asks them.
         foreign = {first.name: quotes_for(first, second.questions, encoder, 1, ppa, picker),

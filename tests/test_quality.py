@@ -1,4 +1,5 @@
-"""Answer quality does not regress: a slice of xquad_en (10 articles, 285 questions).
+"""Answer quality does not regress: a slice of xquad_en (10 articles, 285 questions) and a
+dated slice of news_dev (112 articles, 23 questions asked as of their day).
 
 Thresholds sit a little under what the defaults measure on this slice (docs/quality.md);
 the whole-set figures come from `newsqa eval`.
@@ -80,3 +81,49 @@ def test_eval_command_measures_honesty_on_foreign_questions(cli_env, slice_index
     assert "quote_hit@1" in result.stdout and "p95" in result.stdout
     print(result.stdout)
     assert "100.0% of 5 foreign questions answered not found" in result.stdout
+
+
+# -- a dated slice of news_dev (RealTime QA quizzes over real news, read from ../shared/eval) --
+
+NEWS_DEV = Path(__file__).resolve().parents[2] / "shared" / "eval" / "news_dev"
+# The first four quiz days' questions, over the articles of the first six days' questions: the
+# later days' articles cover the same running stories and must never be quoted before their day.
+NEWS_QUESTION_DAYS, NEWS_ARTICLE_DAYS = 4, 6
+# One question under what the defaults measure on this slice (2026-12-02: 14, 16 and 21 of 23,
+# i.e. 0.609, 0.696, 0.913; mean quote 225 chars).
+NEWS_QUOTE_HIT_AT_1, NEWS_PASSAGE_HIT_AT_1, NEWS_PASSAGE_HIT_AT_5 = 13 / 23, 15 / 23, 20 / 23
+
+
+@pytest.fixture(scope="module")
+def news_slice(tmp_path_factory, encoder) -> tuple[Path, Path]:
+    """(dataset folder, index folder) of the news_dev slice."""
+    if not NEWS_DEV.is_dir():
+        pytest.fail(f"the shared eval sets are missing: {NEWS_DEV} (CI has ../shared beside the clone)")
+    rows = [json.loads(line) for line in (NEWS_DEV / "questions.jsonl").read_text().splitlines() if line.strip()]
+    days = sorted({row["as_of"] for row in rows})
+    dataset = tmp_path_factory.mktemp("news-slice")
+    (dataset / "articles").mkdir()
+    for doc in sorted({d for row in rows if row["as_of"] in days[:NEWS_ARTICLE_DAYS] for d in row["doc_ids"]}):
+        (dataset / "articles" / f"{doc}.md").write_bytes((NEWS_DEV / "articles" / f"{doc}.md").read_bytes())
+    (dataset / "questions.jsonl").write_text("".join(
+        json.dumps(row) + "\n" for row in rows if row["as_of"] in days[:NEWS_QUESTION_DAYS]))
+    index = tmp_path_factory.mktemp("news-slice-index")
+    report = IndexBuilder(index, encoder).update(dataset / "articles")
+    assert not report.skipped
+    return dataset, index
+
+
+def test_quality_on_a_dated_news_slice(news_slice, encoder):
+    dataset, index = news_slice
+    questions = load_questions(dataset)
+    answerer = QuestionAnswerer(IndexReader(index), encoder)
+    results = answerer.ask_many([q.question for q in questions], 5, as_of=[q.as_of for q in questions])
+    for question, result in zip(questions, results):
+        assert all(a.published is None or a.published <= question.as_of.isoformat() for a in result.answers), \
+            (question.question, [a.published for a in result.answers])
+    report = evaluate(answerer, questions, "news_slice", batch_size=1)
+    assert report.questions == 23
+    assert report.quote_hit_at_1 >= NEWS_QUOTE_HIT_AT_1, report
+    assert report.quote_chars <= 300, report
+    assert report.passage_hit_at_1 >= NEWS_PASSAGE_HIT_AT_1, report
+    assert report.passage_hit_at_5 >= NEWS_PASSAGE_HIT_AT_5, report
