@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 
@@ -32,7 +35,7 @@ from newsqa.index import (
     is_url,
     load_encoder,
 )
-from newsqa.retrieval import QuestionAnswerer
+from newsqa.retrieval import AnswerSet, FollowUpResolver, QuestionAnswerer, Resolution, Turn
 
 from .settings import Settings
 
@@ -73,6 +76,117 @@ class AddResult:
     saved: list[SavedArticle] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     report: IndexReport | None = None
+
+
+# Turns of a conversation kept for follow-ups (only the last is read today; a few more make
+# room for resolving against earlier ones without changing what a conversation holds).
+CONTEXT_TURNS = 5
+# Conversations kept in memory at most (a few hundred bytes each): the least recently used
+# goes first.
+MAX_CONVERSATIONS = 10_000
+
+
+@dataclass(frozen=True)
+class ChatAnswer:
+    """A message's answers in a conversation: `result` is what to show, `understood_as` the
+    question searched (the message itself unless it was taken as a follow-up)."""
+
+    result: AnswerSet
+    resolution: Resolution
+
+    @property
+    def understood_as(self) -> str:
+        return self.result.question
+
+    @property
+    def is_follow_up(self) -> bool:
+        return self.result.question != self.resolution.message
+
+    def to_dict(self) -> dict[str, object]:
+        """`ask --json`'s shape plus `understood_as`."""
+        return self.result.to_dict() | {"question": self.resolution.message, "understood_as": self.understood_as}
+
+
+class Conversation:
+    """The last questions and answers of one chat (or one `newsqa chat` run), in memory only;
+    forgotten after `expire_seconds` of silence (0: follow-ups are off)."""
+
+    def __init__(self, resolver: FollowUpResolver, expire_seconds: float,
+                 clock: Callable[[], float] = time.monotonic, max_turns: int = CONTEXT_TURNS) -> None:
+        self.resolver = resolver
+        self.expire_seconds = expire_seconds
+        self.clock = clock
+        self.turns: deque[Turn] = deque(maxlen=max_turns)
+        self._last = clock()
+
+    def context(self) -> list[Turn]:
+        """The turns still in force (none once the conversation has expired)."""
+        if self.expire_seconds <= 0 or self.clock() - self._last > self.expire_seconds:
+            self.turns.clear()
+        return list(self.turns)
+
+    def resolve(self, message: str) -> Resolution:
+        """How `message` is to be understood in this conversation (embeds a word or two)."""
+        return self.resolver.resolve(message, self.context())
+
+    @staticmethod
+    def searches(resolution: Resolution) -> list[str]:
+        """The questions to search for `resolution`, whose answers `settle` takes in this order:
+        the message; the rewrite of a strong follow-up; both for a weak one (the rewrite is
+        kept only if it retrieves better)."""
+        if not resolution.is_follow_up:
+            return [resolution.message]
+        if resolution.strength == "strong":
+            return [resolution.understood_as]
+        return [resolution.message, resolution.understood_as]
+
+    def settle(self, resolution: Resolution, results: list[AnswerSet]) -> ChatAnswer:
+        """The answers to give, of the `searches(resolution)` results, and remember the turn."""
+        if len(results) == 2:
+            alone, rewritten = results
+            result = rewritten if self.resolver.prefer(resolution, alone, rewritten) else alone
+        else:
+            result = results[0]
+        self.turns.append(Turn.of(result.question, result))
+        self._last = self.clock()
+        return ChatAnswer(result, resolution)
+
+    def follow(self, turn: Turn) -> None:
+        """Continue from `turn` (a group reply to one of the bot's answers)."""
+        self.turns.clear()
+        self.turns.append(turn)
+        self._last = self.clock()
+
+    def reset(self) -> None:
+        """Start afresh (`/new`)."""
+        self.turns.clear()
+
+
+class Conversations:
+    """One `Conversation` per key (a chat id), at most `max_conversations`; thread-safe."""
+
+    def __init__(self, factory: Callable[[], Conversation], max_conversations: int = MAX_CONVERSATIONS) -> None:
+        self.factory = factory
+        self.max_conversations = max_conversations
+        self._items: OrderedDict[object, Conversation] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: object) -> Conversation:
+        with self._lock:
+            conversation = self._items.get(key)
+            if conversation is None:
+                conversation = self._items[key] = self.factory()
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_conversations:
+                self._items.popitem(last=False)
+            return conversation
+
+    def reset(self, key: object) -> None:
+        with self._lock:
+            self._items.pop(key, None)
 
 
 class NewsqaApp:
@@ -138,6 +252,28 @@ class NewsqaApp:
     # -- answering -----------------------------------------------------------------------
     def answerer(self, reader: IndexReader) -> QuestionAnswerer:
         return QuestionAnswerer(reader, self.encoder)
+
+    @cached_property
+    def resolver(self) -> FollowUpResolver:
+        """The follow-up resolver, comparing words with the loaded encoder."""
+        return FollowUpResolver(self.encoder)
+
+    def conversation(self, clock: Callable[[], float] = time.monotonic) -> Conversation:
+        """A new conversation, expiring after NEWSQA_CONTEXT_MINUTES of silence."""
+        return Conversation(self.resolver, self.settings.context_minutes * 60, clock)
+
+    def ask_in(self, conversation: Conversation, answerer: QuestionAnswerer, message: str, k: int = 3,
+               as_of: date | None = None) -> ChatAnswer:
+        """Answer `message` as the next turn of `conversation`: a follow-up is searched as the
+        question it stands for (in one batch with the message itself when the rewrite is
+        kept only if it retrieves better).
+
+        Raises:
+            EmptyQuestion: the message has no words.
+        """
+        resolution = conversation.resolve(message)
+        questions = conversation.searches(resolution)
+        return conversation.settle(resolution, answerer.ask_many(questions, k, as_of=[as_of] * len(questions)))
 
     # -- adding articles -----------------------------------------------------------------
     def _inbox(self) -> ArticleInbox:

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     questions_per_minute: int = Field(10, alias="NEWSQA_QUESTIONS_PER_MINUTE", ge=0)
     # Everything else a user can make the bot do (buttons, /sources, /stats, /help...).
     actions_per_minute: int = Field(30, alias="NEWSQA_ACTIONS_PER_MINUTE", ge=0)
+    # Follow-ups ("and the Russian one?"): a chat's last questions are forgotten after this many
+    # minutes of silence (0: every message is a question of its own).
+    context_minutes: float = Field(30.0, alias="NEWSQA_CONTEXT_MINUTES", ge=0)
     bot_state_file: Path | None = Field(None, alias="NEWSQA_BOT_STATE_FILE")
     telegram_webhook_url: str | None = Field(None, alias="TELEGRAM_WEBHOOK_URL")
     telegram_webhook_listen: str = Field("0.0.0.0", alias="TELEGRAM_WEBHOOK_LISTEN")

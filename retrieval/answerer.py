@@ -16,6 +16,8 @@ from .answers import Answer, AnswerSet, quote_context
 from .errors import EmptyQuestion
 from .hybrid import HybridRetriever
 from .config import (
+    MIN_STANDALONE_WORDS,
+    SUBSTITUTE_MIN_COSINE,
     COVERAGE_WEIGHT,
     MAX_QUESTION_CHARS,
     MIN_FOLLOWING_RELEVANCE,
@@ -130,6 +132,8 @@ class QuestionAnswerer:
                        "w_recent_span": picker.w_recent_span, "w_newest": picker.w_newest,
                        "w_recency_prior": picker.w_recency_prior,
                        "recency_days": picker.recency_days},
+            "follow_ups": {"min_standalone_words": MIN_STANDALONE_WORDS,
+                           "substitute_min_cosine": SUBSTITUTE_MIN_COSINE},
             "ranker": {name: round(float(w), 4) for name, w in zip(ranker.features, ranker.weights)}
                       | {"bias": round(ranker.bias, 4)},
         }

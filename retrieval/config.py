@@ -60,5 +60,15 @@ NEAR_TOKENS = 6
 # Stems at least this long also match when one extends the other: porter leaves
 # "russia"/"russian" apart.
 PREFIX_STEM_CHARS = 5
+
+# -- follow-ups in a conversation (followup.py) ------------------------------------------
+# A message with this many content words (or more) can stand alone.
+MIN_STANDALONE_WORDS = 3
+# A new word takes the place of the previous question's word of the same kind (both names or
+# both common words) when their embeddings are at least this close; below it the new word is
+# added to the question instead. Word pairs of one kind ("Russian"/"Chinese", "Russia"/"China")
+# measure 0.4-0.7 with the bundled model, unrelated pairs ("Russian"/"led") under 0.3.
+SUBSTITUTE_MIN_COSINE = 0.35
+
 # Questions are cut to this many characters before searching; longer text is not a question.
 MAX_QUESTION_CHARS = 1000

@@ -104,18 +104,42 @@ def ask(ctx: click.Context, question: str | None, k: int, as_of: date | None, si
 @click.command()
 @click.option("-k", "--top", "k", type=click.IntRange(1, 50), default=3, show_default=True,
               help="How many answers to show.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Read questions from stdin, one a line, and print one JSON line each: `ask --json`'s "
+                   "fields plus understood_as, the question as searched.")
 @click.pass_context
-def chat(ctx: click.Context, k: int) -> None:
-    """Ask several questions in a row; an empty line or Ctrl-D ends.
+def chat(ctx: click.Context, k: int, as_json: bool) -> None:
+    """Ask several questions in a row; an empty line or Ctrl-D ends, /new forgets the earlier ones.
+
+    A short follow-up ("and the Russian one?", "when?", "what is he a member of?") is
+    answered as the question it stands for, built from the previous one; the answer says how
+    it was understood. NEWSQA_CONTEXT_MINUTES sets how long earlier questions count.
 
     \b
     Example:
       newsqa chat
       > who led the Chinese delegation?
+      > and the Russian one?
+      printf 'who led the Chinese delegation?\\nand the Russian one?\\n' | newsqa chat --json
     """
     app = app_of(ctx)
     answerer = app.answerer(open_reader(app))
-    click.echo("Ask about the news (empty line or Ctrl-D to quit).", err=True)
+    conversation = app.conversation()
+    if as_json:
+        for line in sys.stdin:
+            text = line.rstrip("\n")
+            if text.strip() == "/new":
+                conversation.reset()
+                continue
+            try:
+                payload = app.ask_in(conversation, answerer, text, k, as_of=date.today()).to_dict()
+            except EmptyQuestion as error:
+                payload = {"question": text, "understood_as": None, "found": False, "answers": [],
+                           "error": str(error)}
+            click.echo(json.dumps(payload, ensure_ascii=False))
+            sys.stdout.flush()
+        return
+    click.echo("Ask about the news (empty line or Ctrl-D to quit, /new to start afresh).", err=True)
     while True:
         try:
             question = click.prompt("?", prompt_suffix=" ", default="", show_default=False, err=True)
@@ -123,9 +147,17 @@ def chat(ctx: click.Context, k: int) -> None:
             break
         if not question.strip():
             break
+        if question.strip() == "/new":
+            conversation.reset()
+            click.echo("Starting afresh.", err=True)
+            continue
         answerer.reader.refresh()
         try:
-            print_answers(answerer.ask(question, k, as_of=date.today()))
+            answer = app.ask_in(conversation, answerer, question, k, as_of=date.today())
         except EmptyQuestion as error:
             click.echo(str(error), err=True)
+            continue
+        if answer.is_follow_up:
+            click.echo(f"Understood as: {answer.understood_as}")
+        print_answers(answer.result)
         click.echo()

@@ -34,7 +34,7 @@ from telegram.ext import (
 
 from newsqa.index import IndexReader, StoreStats
 
-from ..app import NewsqaApp
+from ..app import Conversations, NewsqaApp
 from ..settings import Settings
 from . import callbacks
 from .access import Access
@@ -89,6 +89,7 @@ class NewsqaBot:
         self.runtime = BotRuntime(settings, app, Access(settings, action_limit), Delivery(send_backoff),
                                   rate_limit=QuestionRateLimit(settings.questions_per_minute),
                                   action_limit=action_limit, notice_limit=QuestionRateLimit(NOTICES_PER_MINUTE))
+        self.runtime.conversations = Conversations(app.conversation)
         self.chat = ChatHandlers(self.runtime)
         self.admin = AdminHandlers(self.runtime)
         self.feeds = FeedHandlers(self.runtime)
@@ -112,6 +113,7 @@ class NewsqaBot:
         application.add_handler(CommandHandler("start", chat.start))
         application.add_handler(CommandHandler("help", chat.help))
         application.add_handler(CommandHandler("ask", chat.ask))
+        application.add_handler(CommandHandler("new", chat.new))
         application.add_handler(CommandHandler("sources", chat.sources))
         application.add_handler(CommandHandler("stats", chat.stats))
         application.add_handler(CommandHandler("reindex", admin.reindex))

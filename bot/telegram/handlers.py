@@ -1,8 +1,9 @@
 """The chat's commands and questions: /start, /help, /ask, private and group questions,
 the More/Context buttons, /sources and /stats.
 
-A question goes: `question`/`ask`/`group_message` -> `_answer` (rate limit, the answering
-thread in `batching`, the button store in `state`) -> `formatting.answer_card` -> `delivery`.
+A question goes: `question`/`ask`/`group_message` -> `_answer` (rate limit, the chat's
+conversation for follow-ups, the answering thread in `batching`, the button store in `state`)
+-> `formatting.answer_card` -> `delivery`. `/new` forgets the chat's conversation.
 """
 
 from __future__ import annotations
@@ -10,17 +11,19 @@ from __future__ import annotations
 import asyncio
 import time
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ContextTypes
 
-from newsqa.retrieval import EmptyQuestion, clean_question
+from newsqa.retrieval import EmptyQuestion, Turn, clean_question
+
+from ..app import ChatAnswer, Conversation
 
 from . import callbacks
 from .access import addressed
 from .formatting import RichText, SourceLine, Span, answer_card, context_view, not_found, plural, sources_page
 from .runtime import BotRuntime
 from .state import AskedQuestion
-from .texts import EXAMPLE_QUESTION, EXPIRED, HELP
+from .texts import EXAMPLE_QUESTION, EXPIRED, FRESH_START, HELP
 
 SOURCES_PER_PAGE = 10
 
@@ -46,6 +49,14 @@ def answer_buttons(key: str, index: int, total: int) -> InlineKeyboardMarkup:
         row.append(InlineKeyboardButton("More", callback_data=callbacks.more_data(key, index + 1)))
     row.append(InlineKeyboardButton("Context", callback_data=callbacks.context_data(key, index)))
     return InlineKeyboardMarkup([row])
+
+
+def understood(chat: ChatAnswer) -> RichText:
+    """ "Understood as: ..." over the answer to a follow-up, so a wrong guess shows; nothing
+    for a question taken as it was asked."""
+    if not chat.is_follow_up:
+        return RichText.of()
+    return RichText.of(Span("Understood as: ", italic=True), Span(chat.understood_as, italic=True), "\n")
 
 
 class ChatHandlers:
@@ -90,6 +101,13 @@ class ChatHandlers:
         text = addressed(update.effective_message, context)
         if text is not None:
             await self._answer(update.effective_message, text)
+
+    async def new(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Forget the chat's earlier questions: the next message is not a follow-up."""
+        if not await self.runtime.metered(update):
+            return
+        self.runtime.conversations.reset(update.effective_message.chat_id)
+        await self.delivery.reply(update.effective_message, RichText.of(FRESH_START))
 
     async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Point to /help for commands the bot does not know."""
@@ -173,18 +191,58 @@ class ChatHandlers:
                 f"a minute). Please try again in {wait} s."))
             return
         async with self.delivery.typing(message.chat):
+            conversation = await self._conversation(message)
             # As of the day the message was sent (UTC): a question queued during an outage
             # is answered about its own day's news.
-            result = await runtime.answers.ask(question, message.date.date() if message.date else None)
+            day = message.date.date() if message.date else None
+            resolution = await asyncio.to_thread(conversation.resolve, question)
+            results = await asyncio.gather(*(runtime.answers.ask(text, day)
+                                             for text in conversation.searches(resolution)))
+            chat = conversation.settle(resolution, list(results))
+            result = chat.result
             if result.found:
                 key = await asyncio.to_thread(runtime.questions.save, message.chat_id, result)
             else:
                 articles = (await asyncio.to_thread(runtime.index_stats)).articles
+        heading = understood(chat)
         if not result.found:
-            await self.delivery.reply(message, not_found(articles))
+            await self.delivery.reply(message, (heading + not_found(articles)).trim())
             return
         total = len(result.answers)
-        await self.delivery.reply(message, answer_card(result.answers[0], 1, total), answer_buttons(key, 0, total))
+        await self.delivery.reply(message, (heading + answer_card(result.answers[0], 1, total)).trim(),
+                                  answer_buttons(key, 0, total))
+
+    async def _conversation(self, message: Message) -> Conversation:
+        """The conversation `message` continues: a reply to one of the bot's answers continues
+        that answer's question; otherwise a private chat's own conversation, and in a group
+        none (a fresh one)."""
+        runtime = self.runtime
+        replied = await asyncio.to_thread(self._replied_turn, message)
+        if message.chat.type == Chat.PRIVATE:
+            conversation = await asyncio.to_thread(runtime.conversations.get, message.chat_id)
+        else:
+            conversation = await asyncio.to_thread(runtime.app.conversation)
+        if replied is not None:
+            conversation.follow(replied)
+        return conversation
+
+    def _replied_turn(self, message: Message) -> Turn | None:
+        """The question and first quote of the bot's answer `message` replies to, if any: its
+        buttons carry the key it is stored under."""
+        replied = message.reply_to_message
+        if replied is None or replied.reply_markup is None:
+            return None
+        for row in replied.reply_markup.inline_keyboard:
+            for button in row:
+                found = callbacks.parse_answer_button(button.callback_data if isinstance(button.callback_data, str)
+                                                      else None)
+                if found is None:
+                    continue
+                asked = self.runtime.questions.load(found.key)
+                if asked is None or asked.chat_id != message.chat_id or not asked.answers:
+                    return None
+                return Turn(asked.question, asked.answers[min(found.index, len(asked.answers) - 1)].quote)
+        return None
 
     async def _button_answer(self, update: Update) -> tuple[AskedQuestion, int] | None:
         """The stored question and answer index a More/Context button points at, or None."""

@@ -12,7 +12,7 @@ from telegram import Update
 
 from newsqa.index import IndexReader, IndexStorage, StoreStats
 
-from ..app import NewsqaApp
+from ..app import Conversations, NewsqaApp
 from ..settings import Settings
 from .access import Access
 from .batching import BatchedAnswerer, QuestionRateLimit
@@ -44,6 +44,8 @@ class BotRuntime:
     reader: IndexReader | None = None
     answers: BatchedAnswerer | None = None
     questions: QuestionStore | None = None
+    # Each private chat's last questions, for follow-ups (memory only).
+    conversations: Conversations | None = None
     reindex_executor: ThreadPoolExecutor | None = None
     # One reindex (or /add) at a time.
     reindex_lock: asyncio.Lock = field(default_factory=asyncio.Lock)

@@ -11,6 +11,7 @@ COMMANDS = [
     BotCommand("start", "Welcome and an example question"),
     BotCommand("help", "How to ask"),
     BotCommand("ask", "Ask a question (needed in groups)"),
+    BotCommand("new", "Start afresh: forget the earlier questions"),
     BotCommand("sources", "The indexed articles"),
     BotCommand("stats", "What the index holds and how fresh it is"),
     BotCommand("reindex", "Re-read the articles folder (admins)"),
@@ -27,6 +28,7 @@ COMMANDS = [
 REFUSAL = "Sorry, this bot only answers its approved users."
 SLOW_DOWN = "You are pressing faster than I can keep up. Please wait a moment."
 EXPIRED = "This question has expired. Please ask it again."
+FRESH_START = "Starting afresh: your next message is a new question."
 FAILED = "Sorry, something went wrong. Please try again."
 HELP = RichText.of(
     Span("Ask me about the news", bold=True),
@@ -37,6 +39,8 @@ HELP = RichText.of(
     ", mention me, or reply to one of my messages.\n\n",
     "Under an answer, ", Span("More", bold=True), " shows the next answer and ",
     Span("Context", bold=True), " the passage around the quote.\n\n"
+    "Follow-ups work: after a question, \"and the Russian one?\" or \"when?\" is answered as the "
+    "question it stands for (shown as \"Understood as\"); /new starts afresh.\n\n"
     "/follow a topic or question, and I send you the quoted sentence when a new article answers it; "
     "/following lists your topics, /unfollow stops one.\n\n"
     "/latest shows the newest headlines, /sources lists the articles, /stats shows how fresh the index is.",
