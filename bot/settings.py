@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     respect_robots: bool = Field(True, alias="NEWSQA_RESPECT_ROBOTS")
     feed_retention_days: int | None = Field(None, alias="NEWSQA_FEED_RETENTION_DAYS", ge=1)
     feeds_file: Path | None = Field(None, alias="NEWSQA_FEEDS_FILE")
+    # Followed topics (/follow): topics per chat, a topic's length, alert messages per chat an hour.
+    follow_max_topics: int = Field(20, alias="NEWSQA_FOLLOW_MAX_TOPICS", ge=0)
+    follow_max_chars: int = Field(200, alias="NEWSQA_FOLLOW_MAX_CHARS", gt=0)
+    follow_pushes_per_hour: int = Field(10, alias="NEWSQA_FOLLOW_PUSHES_PER_HOUR", ge=0)
 
     # Where the index keeps passages: local FAISS + SQLite files, or Milvus (Milvus Lite in a
     # file inside the index folder when NEWSQA_MILVUS_URI is empty; a server otherwise).

@@ -44,6 +44,13 @@ class IndexStorage(Protocol):
     def term_chunk_counts(self, stems: Sequence[str]) -> tuple[int, dict[str, int]]:
         """All passages, and how many hold each stem (`text.stem_words`), for IDF weights."""
 
+    def chunk_ids_after(self, after: int) -> list[int]:
+        """Ids of the passages added after passage id `after`, ascending (ids only grow and are
+        never reused): what a generation added since a reader last saw `after`."""
+
+    def last_chunk_id(self) -> int:
+        """The highest passage id (0 when empty)."""
+
     def list_articles(self, offset: int = 0, limit: int = 20) -> list[tuple[str, str, str | None]]:
         """(title, source, published) of indexed articles, newest first."""
 

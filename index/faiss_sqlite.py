@@ -74,6 +74,12 @@ class FaissSqliteStorage:
     def term_chunk_counts(self, stems: Sequence[str]) -> tuple[int, dict[str, int]]:
         return self.documents.term_chunk_counts(stems)
 
+    def chunk_ids_after(self, after: int) -> list[int]:
+        return self.documents.chunk_ids_after(after)
+
+    def last_chunk_id(self) -> int:
+        return self.documents.last_chunk_id()
+
     def list_articles(self, offset: int = 0, limit: int = 20) -> list[tuple[str, str, str | None]]:
         return self.documents.list_articles(offset, limit)
 

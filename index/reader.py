@@ -65,6 +65,13 @@ class IndexSnapshot:
     def term_chunk_counts(self, stems: Sequence[str]) -> tuple[int, dict[str, int]]:
         return self.storage.term_chunk_counts(stems)
 
+    def chunk_ids_after(self, after: int) -> list[int]:
+        """Passages added after passage id `after` (what new generations brought), ascending."""
+        return self.storage.chunk_ids_after(after)
+
+    def last_chunk_id(self) -> int:
+        return self.storage.last_chunk_id()
+
     def list_articles(self, offset: int = 0, limit: int = 20) -> list[tuple[str, str, str | None]]:
         return self.storage.list_articles(offset, limit)
 

@@ -372,6 +372,17 @@ class DocumentReader:
         )
 
     @_locked
+    def chunk_ids_after(self, after: int) -> list[int]:
+        """Ids of the chunks added after chunk `after`, ascending (ids are never reused, so
+        these are the passages committed since a reader last saw `after`)."""
+        return [row[0] for row in self.db.execute("SELECT id FROM chunks WHERE id > ? ORDER BY id", (after,))]
+
+    @_locked
+    def last_chunk_id(self) -> int:
+        """The highest chunk id stored (0 when empty)."""
+        return int(self.db.execute("SELECT coalesce(max(id), 0) FROM chunks").fetchone()[0])
+
+    @_locked
     def chunk_ids(self) -> set[int]:
         """Every stored chunk id (for consistency checks)."""
         return {row[0] for row in self.db.execute("SELECT id FROM chunks")}

@@ -26,6 +26,11 @@ class Access:
             return True
         return user is not None and (user.id in self.settings.allowed_users or self.is_admin(user))
 
+    def is_allowed_id(self, user_id: int) -> bool:
+        """`is_allowed` for a user known only by id (whoever followed a topic, at push time)."""
+        settings = self.settings
+        return not settings.allowed_users or user_id in settings.allowed_users or user_id in settings.admin_users
+
     def is_admin(self, user: User | None) -> bool:
         return user is not None and user.id in self.settings.admin_users
 

@@ -43,6 +43,7 @@ from .batching import REFRESH_SECONDS, BatchedAnswerer, QuestionRateLimit
 from .delivery import SEND_BACKOFF_SECONDS, Delivery
 from .formatting import plural
 from .feeds import FeedHandlers
+from .follows import FollowHandlers
 from .handlers import ChatHandlers
 from .runtime import NOTICES_PER_MINUTE, BotRuntime
 from .state import QuestionStore
@@ -53,6 +54,8 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 # Answers kept per question; the first is shown, "More" pages through the rest.
 ANSWERS_PER_QUESTION = 5
+# The alert job looks for new passages at most this often (it also refreshes the reader).
+ALERT_MIN_SECONDS = 0.2
 # A 429 from Telegram is waited out (retry_after) and the request sent again, this many times.
 FLOOD_RETRIES = 3
 
@@ -90,6 +93,7 @@ class NewsqaBot:
         self.chat = ChatHandlers(self.runtime)
         self.admin = AdminHandlers(self.runtime)
         self.feeds = FeedHandlers(self.runtime)
+        self.follows = FollowHandlers(self.runtime)
 
     def build(self) -> Application:
         """The python-telegram-bot Application with every handler registered."""
@@ -118,6 +122,9 @@ class NewsqaBot:
         application.add_handler(CommandHandler("feeds", feeds.feeds))
         application.add_handler(CommandHandler("feed_add", feeds.feed_add))
         application.add_handler(CommandHandler("feed_remove", feeds.feed_remove))
+        application.add_handler(CommandHandler("follow", self.follows.follow))
+        application.add_handler(CommandHandler("following", self.follows.following))
+        application.add_handler(CommandHandler("unfollow", self.follows.unfollow))
         application.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND,
                                                chat.question))
         application.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND,
@@ -128,11 +135,16 @@ class NewsqaBot:
         application.add_handler(CallbackQueryHandler(chat.show_context, pattern=callbacks.CONTEXT_PATTERN))
         application.add_handler(CallbackQueryHandler(chat.sources_button, pattern=callbacks.SOURCES_PATTERN))
         application.add_handler(CallbackQueryHandler(feeds.latest_button, pattern=callbacks.LATEST_PATTERN))
+        application.add_handler(CallbackQueryHandler(self.follows.unfollow_button, pattern=callbacks.UNFOLLOW_PATTERN))
         application.add_handler(CallbackQueryHandler(chat.stale_button))
         application.add_error_handler(self.on_error)
         # Feeds are polled off the event loop, first right after start-up, then every interval.
         application.job_queue.run_repeating(feeds.poll_feeds, interval=self.settings.feed_interval, first=0,
                                             name="poll-feeds")
+        # New articles are matched against the followed topics as soon as the reader sees them.
+        interval = max(self.refresh_seconds, ALERT_MIN_SECONDS)
+        application.job_queue.run_repeating(self.follows.push_alerts, interval=interval, first=interval,
+                                            name="push-alerts")
         return application
 
     async def start_up(self, application: Application) -> None:
@@ -145,6 +157,7 @@ class NewsqaBot:
         runtime.answers = BatchedAnswerer(self.app.answerer(runtime.reader), ANSWERS_PER_QUESTION,
                                           refresh_seconds=self.refresh_seconds)
         await runtime.answers.start()
+        await asyncio.to_thread(self.follows.start)
         await application.bot.set_my_commands(COMMANDS)
         stats = runtime.index_stats()
         log.info("@%s answers from %s (%s) in %s", application.bot.username, plural(stats.articles, "article"),
@@ -177,6 +190,7 @@ class NewsqaBot:
             runtime.reindex_executor.shutdown(wait=False, cancel_futures=True)
         if runtime.questions is not None:
             runtime.questions.close()
+        self.follows.stop()
 
     def _build_missing_index(self) -> None:
         log.info("no index at %s yet: building it from %s", self.settings.index_dir, self.settings.articles_dir)

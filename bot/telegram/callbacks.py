@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-MORE, CONTEXT, SOURCES, LATEST = "more", "ctx", "src", "lat"
+MORE, CONTEXT, SOURCES, LATEST, UNFOLLOW = "more", "ctx", "src", "lat", "unf"
 # Patterns python-telegram-bot routes button presses by.
 MORE_PATTERN, CONTEXT_PATTERN, SOURCES_PATTERN = rf"^{MORE}:", rf"^{CONTEXT}:", rf"^{SOURCES}:"
 LATEST_PATTERN = rf"^{LATEST}:"
+UNFOLLOW_PATTERN = rf"^{UNFOLLOW}:"
 _ANSWER = re.compile(rf"(?:{MORE}|{CONTEXT}):([\w-]{{1,16}}):(\d{{1,3}})")
 
 
@@ -59,3 +60,13 @@ def parse_latest_page(data: str | None) -> int | None:
     """The page a /latest button turns to; None when malformed."""
     number = (data or "").removeprefix(f"{LATEST}:")
     return int(number) if (data or "").startswith(f"{LATEST}:") and number.isdigit() else None
+
+
+def unfollow_data(follow_id: int) -> str:
+    return f"{UNFOLLOW}:{follow_id}"
+
+
+def parse_unfollow(data: str | None) -> int | None:
+    """The follow a "Stop following" button stops; None when malformed."""
+    number = (data or "").removeprefix(f"{UNFOLLOW}:")
+    return int(number) if (data or "").startswith(f"{UNFOLLOW}:") and number.isdigit() and len(number) < 19 else None

@@ -241,6 +241,21 @@ def context_view(answer: Answer) -> list[RichText]:
     return RichText(tuple(head + [span for span in body if span.text])).split()
 
 
+def alert_message(matches: Sequence[tuple[str, Answer]]) -> RichText:
+    """New articles answering followed topics, one message: per article the topic, the quoted
+    sentence, and the title (linked when it has a URL) with the date."""
+    heading = "New article on a topic you follow" if len(matches) == 1 else \
+        f"{len(matches)} new articles on topics you follow"
+    spans: list[Span] = [Span(heading, bold=True)]
+    for topic, answer in matches:
+        spans.append(Span("\n\n"))
+        spans.append(Span(f"{_shorten(topic, MAX_TITLE_CHARS)}\n", italic=True))
+        spans.append(Span(answer.quote, quoted=True))
+        spans.append(Span("\n"))
+        spans.extend(_byline(answer))
+    return RichText(tuple(spans)).trim()
+
+
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 

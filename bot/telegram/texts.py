@@ -17,6 +17,9 @@ COMMANDS = [
     BotCommand("reindex", "Re-read the articles folder (admins)"),
     BotCommand("add", "Fetch an article from a URL and index it (admins)"),
     BotCommand("latest", "The newest headlines"),
+    BotCommand("follow", "Get new articles that answer a topic"),
+    BotCommand("following", "Your followed topics"),
+    BotCommand("unfollow", "Stop following a topic"),
     BotCommand("feeds", "The followed news feeds (admins)"),
     BotCommand("feed_add", "Follow an RSS or Atom feed (admins)"),
     BotCommand("feed_remove", "Stop following a feed (admins)"),
@@ -38,5 +41,7 @@ HELP = RichText.of(
     Span("Context", bold=True), " the passage around the quote.\n\n"
     "Follow-ups work: after a question, \"and the Russian one?\" or \"when?\" is answered as the "
     "question it stands for (shown as \"Understood as\"); /new starts afresh.\n\n"
+    "/follow a topic or question, and I send you the quoted sentence when a new article answers it; "
+    "/following lists your topics, /unfollow stops one.\n\n"
     "/latest shows the newest headlines, /sources lists the articles, /stats shows how fresh the index is.",
 )
