@@ -447,6 +447,19 @@ class MilvusStorage:
                 self._counts[stem] = self._count(f'{self._visible} and TEXT_MATCH(terms, "{stem}")')
         return self._total, {s: self._counts[s] for s in stems if self._counts.get(s)}
 
+    @_guarded
+    def chunk_ids_after(self, after: int) -> list[int]:
+        with self.conn.lock:
+            rows = self.conn.query_all("passages", f"id > {int(after)} and {self._visible}", ["id"])
+        return sorted(int(r["id"]) for r in rows)
+
+    @_guarded
+    def last_chunk_id(self) -> int:
+        # Ids are never reused and only grow: the committed passages' highest (paged query).
+        with self.conn.lock:
+            rows = self.conn.query_all("passages", self._visible, ["id"])
+        return max((int(r["id"]) for r in rows), default=0)
+
     def _count(self, filter: str) -> int:
         rows = self.conn.client.query(self.conn.name("passages"), filter=filter, output_fields=["count(*)"])
         return int(rows[0]["count(*)"])
