@@ -4,13 +4,12 @@ private chats and groups. Table-driven against the real bot and the fake Bot API
 from __future__ import annotations
 
 import asyncio
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from fake_telegram import FakeTelegram
-from helpers import EXAMPLE, running_bot
+from helpers import EXAMPLE, http_site, running_bot
 
 STRANGER, MEMBER, ADMIN = 499, 401, 402
 REFUSED = "only answers its approved users"
@@ -62,10 +61,8 @@ class Story(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def site():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Story)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with http_site(Story) as url:
+        yield url
 
 
 def test_allowlist_and_admins_on_every_path(bot_settings, encoder, site):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import http_site
 from newsqa.index import ArticleFetcher, ArticleInbox, FetchedPage, FetchError, UnsupportedUrl
 from newsqa.index.fetch import ForbiddenAddress, UnsupportedContent, forbidden_reason
 
@@ -61,10 +62,8 @@ class Pages(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def site():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Pages)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with http_site(Pages) as url:
+        yield url
 
 
 @pytest.mark.parametrize(("address", "reason"), [
@@ -262,10 +261,8 @@ def _zstd_bomb() -> bytes:
 
 @pytest.fixture(scope="module")
 def slow_site():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowAndCompressed)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with http_site(SlowAndCompressed) as url:
+        yield url
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "zstd"])

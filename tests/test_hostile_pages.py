@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from click.testing import CliRunner
 
+from helpers import http_site
 from newsqa.bot.cli import cli
 from newsqa.index import ArticleReader, IndexBuilder, IndexReader, decode_text
 from newsqa.index.html import HtmlArticleExtractor
@@ -43,10 +44,8 @@ class Pages(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def site():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Pages)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with http_site(Pages) as url:
+        yield url
 
 
 def run(*args: str):
