@@ -256,25 +256,24 @@ class ChatHandlers:
         return None
 
     async def _button_answer(self, update: Update) -> tuple[AskedQuestion, int] | None:
-        """The stored question and answer index a More/Context button points at, or None."""
+        """The stored question and answer index a More/Context button points at; None (after
+        telling the presser so, or when over the action limit) when there is none."""
         query = update.callback_query
-        button = callbacks.parse_answer_button(query.data)
-        if button is None:
+        if not await self.runtime.metered(update):
             return None
-        asked = await asyncio.to_thread(self.runtime.questions.load, button.key)
+        button = callbacks.parse_answer_button(query.data)
+        asked = None if button is None else await asyncio.to_thread(self.runtime.questions.load, button.key)
         chat_id = query.message.chat.id if query.message is not None else None
-        if asked is None or asked.chat_id != chat_id or button.index >= len(asked.answers):
+        if button is None or asked is None or asked.chat_id != chat_id or button.index >= len(asked.answers):
+            await query.answer(EXPIRED, show_alert=True)
             return None
         return asked, button.index
 
     async def more(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Show the next (or previous) answer in place."""
         query = update.callback_query
-        if not await self.runtime.metered(update):
-            return
         found = await self._button_answer(update)
         if found is None:
-            await query.answer(EXPIRED, show_alert=True)
             return
         asked, index = found
         card = answer_card(asked.answers[index], index + 1, len(asked.answers))
@@ -284,11 +283,8 @@ class ChatHandlers:
     async def show_context(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Send the passage around a quote."""
         query = update.callback_query
-        if not await self.runtime.metered(update):
-            return
         found = await self._button_answer(update)
         if found is None:
-            await query.answer(EXPIRED, show_alert=True)
             return
         asked, index = found
         await query.answer()
