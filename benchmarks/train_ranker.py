@@ -163,26 +163,6 @@ def fit_lightgbm(parts: Sequence[Sequence[Case]], rounds: int = 300) -> TreeRank
     return TreeRanker(lightgbm.train(params, data, rounds))
 
 
-def fit_pointwise(parts: Sequence[Sequence[Case]]) -> LinearRanker:
-    """A logistic ranker fitted on the cases of `parts`, each part weighing the same."""
-    matrices, labels, weights = [], [], []
-    for cases in parts:
-        rows = [c.features for c in cases if len(c.features)]
-        if not rows:
-            continue
-        matrix = np.vstack(rows)
-        matrices.append(matrix)
-        labels.append(np.concatenate([c.labels for c in cases if len(c.features)]))
-        weights.append(np.full(len(matrix), 1.0 / len(matrix)))
-    x, y, w = np.vstack(matrices), np.concatenate(labels), np.concatenate(weights)
-    mean, scale = x.mean(axis=0), x.std(axis=0)
-    scale[scale == 0] = 1.0
-    model = LogisticRegression(C=C, max_iter=2000)
-    model.fit((x - mean) / scale, y, sample_weight=w * len(w) / w.sum())
-    return LinearRanker(FEATURES, mean.astype(np.float32), scale.astype(np.float32),
-                        model.coef_[0].astype(np.float32), float(model.intercept_[0]))
-
-
 def score(dataset: Dataset, cases: Sequence[Case], ranker: LinearRanker | TreeRanker, picker_args: dict | None = None) -> QualityReport:
     """`newsqa eval`'s figures for `cases`, answered with `ranker`."""
     picker = QuotePicker(ranker, **(picker_args or {}))

@@ -103,7 +103,8 @@ class SentenceFeaturizer:
             return SentenceFeatures(empty, np.zeros(0, np.int32), np.zeros(0, np.int32), presence_all)
         matrix = np.vstack(rows)
         # Relative to the question's best candidate: scales differ from question to question.
-        matrix[:, FEATURES.index("cos_gap")] = matrix[:, 0] - matrix[:, 0].max()
+        cosine = matrix[:, FEATURES.index("cos_sentence")]
+        matrix[:, FEATURES.index("cos_gap")] = cosine - cosine.max()
         column = FEATURES.index("coverage")
         matrix[:, FEATURES.index("coverage_gap")] = matrix[:, column] - matrix[:, column].max()
         return SentenceFeatures(matrix, np.concatenate(passage_of), np.concatenate(sentence_of), presence_all)

@@ -28,7 +28,7 @@ from .ranker import LinearRanker, shipped_ranker
 from .terms import PASSAGE_TERMS_CACHE, QuestionTerms
 from .timeframe import TimeFrame
 
-NOVEL_WORDS = FEATURES.index("novel_words")
+NOVEL_WORDS, COS_SENTENCE = FEATURES.index("novel_words"), FEATURES.index("cos_sentence")
 # Sentences that are page furniture, never an answer.
 _JUNK = re.compile(
     r"^\W*(related( articles?| stories| content)?\s*:|read (more|next)\b|more from\b|see also\b|"
@@ -116,7 +116,7 @@ class QuotePicker:
                 continue
             presence = features.presence[index]
             quote = self._quote(passage, sentence_scores, presence, terms, total,
-                                cosine=features.matrix[rows, 0])
+                                cosine=features.matrix[rows, COS_SENTENCE])
             quotes.append(self._with_recency(quote, frame))
         return sorted(quotes, key=lambda q: -q.score)
 
