@@ -79,6 +79,8 @@ def _is_disk_error(error: sqlite3.OperationalError) -> bool:
         str(error) in {"disk I/O error", "database or disk is full"}
 
 
+# Keyword rows read per allowed row wanted, before reading them all, in a windowed search.
+WINDOW_OVERFETCH = 4
 # `published` holds ISO days; anything else (an index written before dates were normalised)
 # counts as undated, and undated articles are inside every window.
 _DATED = "coalesce(a.published, '') GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'"
@@ -265,26 +267,19 @@ class DocumentReader:
         if not terms or k <= 0:
             return []
         match = " OR ".join('"' + term.replace('"', '""') + '"' for term in terms[:64])
+        sql = "SELECT rowid, bm25(chunk_text) FROM chunk_text WHERE chunk_text MATCH ? ORDER BY bm25(chunk_text) LIMIT ?"
         if allowed is None:
-            rows = self.db.execute(
-                "SELECT rowid, bm25(chunk_text) FROM chunk_text WHERE chunk_text MATCH ? "
-                "ORDER BY bm25(chunk_text) LIMIT ?",
-                (match, k),
-            ).fetchall()
+            rows = self.db.execute(sql, (match, k)).fetchall()
         else:
-            # FTS5 ranks every match before the first row comes back either way; reading the
-            # ranked rows until k are allowed costs little more (a join in SQL costs far more).
+            # A window usually keeps most chunks: the top WINDOW_OVERFETCH * k ranked rows
+            # (a cheap top-k sort in FTS5) nearly always hold k allowed ones; only when they do
+            # not is every match ranked and read (a join in SQL costs far more than either).
             rows = []
-            cursor = self.db.execute(
-                "SELECT rowid, bm25(chunk_text) FROM chunk_text WHERE chunk_text MATCH ? ORDER BY bm25(chunk_text)",
-                (match,),
-            )
-            for rowid, score in cursor:
-                if rowid in allowed:
-                    rows.append((rowid, score))
-                    if len(rows) == k:
-                        break
-            cursor.close()
+            for limit in (WINDOW_OVERFETCH * k, -1):
+                fetched = self.db.execute(sql, (match, limit)).fetchall()
+                rows = [(rowid, score) for rowid, score in fetched if rowid in allowed][:k]
+                if len(rows) == k or len(fetched) < WINDOW_OVERFETCH * k:
+                    break
         return [(int(rowid), -float(score)) for rowid, score in rows]
 
     @_locked
