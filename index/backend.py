@@ -34,9 +34,10 @@ class IndexStorage(Protocol):
                       window: PublishedWindow | None = None) -> list[VectorHits]:
         """Top-k passage ids per query vector (inner product of unit vectors), best first."""
 
-    def keyword_search(self, query: str, k: int,
-                       window: PublishedWindow | None = None) -> list[tuple[int, float]]:
-        """Top-k passage ids for the content words of `query`, BM25 (higher is better)."""
+    def keyword_search(self, query: str, k: int, window: PublishedWindow | None = None,
+                       title_weight: float = 0.0) -> list[tuple[int, float]]:
+        """Top-k passage ids for the content words of `query`, BM25 (higher is better); with
+        `title_weight` > 0 the article's title is a second field weighing that much."""
 
     def chunks(self, chunk_ids: Sequence[int]) -> dict[int, StoredChunk]:
         """Passages by id, with their article and sentences; unknown ids left out."""

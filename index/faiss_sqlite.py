@@ -58,11 +58,11 @@ class FaissSqliteStorage:
             return self.vectors.search(vectors, k)
         return self.vectors.search(vectors, k, self.chunks_in(window).ids)
 
-    def keyword_search(self, query: str, k: int,
-                       window: PublishedWindow | None = None) -> list[tuple[int, float]]:
+    def keyword_search(self, query: str, k: int, window: PublishedWindow | None = None,
+                       title_weight: float = 0.0) -> list[tuple[int, float]]:
         if window is None or window.is_open:
-            return self.documents.keyword_search(query, k)
-        return self.documents.keyword_search(query, k, self.chunks_in(window).members)
+            return self.documents.keyword_search(query, k, None, title_weight)
+        return self.documents.keyword_search(query, k, self.chunks_in(window).members, title_weight)
 
     def chunks_in(self, window: PublishedWindow) -> WindowChunks:
         """The chunks inside `window`, remembered per generation (questions of one day share them)."""

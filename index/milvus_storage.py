@@ -379,8 +379,9 @@ class MilvusStorage:
                            np.array([hit["distance"] for hit in hits], np.float32)) for hits in results]
 
     @_guarded
-    def keyword_search(self, query: str, k: int,
-                       window: PublishedWindow | None = None) -> list[tuple[int, float]]:
+    def keyword_search(self, query: str, k: int, window: PublishedWindow | None = None,
+                       title_weight: float = 0.0) -> list[tuple[int, float]]:
+        # The title is not a keyword field here (yet): `title_weight` is not applied.
         terms = keyword_terms(query)
         if not terms or k <= 0:
             return []

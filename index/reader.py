@@ -54,10 +54,11 @@ class IndexSnapshot:
         """Nearest chunks by cosine; only of articles published inside `window` when given."""
         return self.storage.vector_search(vectors, k, window)
 
-    def keyword_search(self, query: str, k: int,
-                       window: PublishedWindow | None = None) -> list[tuple[int, float]]:
-        """Chunks by BM25; only of articles published inside `window` when given."""
-        return self.storage.keyword_search(query, k, window)
+    def keyword_search(self, query: str, k: int, window: PublishedWindow | None = None,
+                       title_weight: float = 0.0) -> list[tuple[int, float]]:
+        """Chunks by BM25 (the title a field of `title_weight`); only of articles published
+        inside `window` when given."""
+        return self.storage.keyword_search(query, k, window, title_weight)
 
     def chunks(self, chunk_ids: Sequence[int]) -> dict[int, StoredChunk]:
         return self.storage.chunks(chunk_ids)

@@ -64,8 +64,19 @@ CREATE TABLE IF NOT EXISTS sentences(
     PRIMARY KEY(chunk_id, ordinal)
 ) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS chunk_text USING fts5(
-    text, tokenize = '""" + FTS5_TOKENIZER + """'
+    text, title, tokenize = '""" + FTS5_TOKENIZER + """'
 );
+"""
+# An index written before the title was a keyword field: its chunk_text has `text` alone.
+_ADD_TITLE_FIELD = """
+CREATE VIRTUAL TABLE chunk_text_titled USING fts5(
+    text, title, tokenize = '""" + FTS5_TOKENIZER + """'
+);
+INSERT INTO chunk_text_titled(rowid, text, title)
+    SELECT c.id, substr(a.text, c.start + 1, c.end - c.start), a.title
+    FROM chunks c JOIN articles a ON a.id = c.article_id;
+DROP TABLE chunk_text;
+ALTER TABLE chunk_text_titled RENAME TO chunk_text;
 """
 
 # Vectors are stored as float16: half the bytes, and cosine scores move by < 1e-3.
@@ -98,6 +109,10 @@ def _window_clause(window: PublishedWindow) -> tuple[str, tuple[str, ...]]:
     if not bounds:
         return "1", ()
     return f"(NOT {_DATED} OR ({' AND '.join(bounds)}))", tuple(values)
+
+
+def _has_title_field(db: sqlite3.Connection) -> bool:
+    return any(row[1] == "title" for row in db.execute("PRAGMA table_info(chunk_text)"))
 
 
 def to_blob(vector: np.ndarray) -> bytes:
@@ -192,6 +207,7 @@ class DocumentReader:
             self.db = self._connect()
             self.db.execute("PRAGMA busy_timeout=10000")
             self.db.execute("SELECT count(*) FROM meta").fetchone()
+            self._titled = _has_title_field(self.db)
         except sqlite3.OperationalError as error:
             if _is_disk_error(error):  # a full or failing disk, not a broken file
                 self._disk_failed(error)
@@ -260,14 +276,22 @@ class DocumentReader:
         return found
 
     @_locked
-    def keyword_search(self, query: str, k: int, allowed: Container[int] | None = None) -> list[tuple[int, float]]:
+    def keyword_search(self, query: str, k: int, allowed: Container[int] | None = None,
+                       title_weight: float = 0.0) -> list[tuple[int, float]]:
         """Chunk ids ranked by BM25 for the content words of `query` (higher is better);
-        only ids in `allowed` when it is given."""
+        only ids in `allowed` when it is given. With `title_weight` > 0 the article's title is
+        a second field, its BM25 counting that much against the passage text's 1.0."""
         terms = keyword_terms(query)
         if not terms or k <= 0:
             return []
         match = " OR ".join('"' + term.replace('"', '""') + '"' for term in terms[:64])
-        sql = "SELECT rowid, bm25(chunk_text) FROM chunk_text WHERE chunk_text MATCH ? ORDER BY bm25(chunk_text) LIMIT ?"
+        if title_weight > 0 and self._titled:
+            rank = f"bm25(chunk_text, 1.0, {float(title_weight)!r})"
+        else:
+            rank = "bm25(chunk_text)"
+            if self._titled:  # the passage text alone, as an index without titles ranks it
+                match = f"text : ({match})"
+        sql = f"SELECT rowid, {rank} FROM chunk_text WHERE chunk_text MATCH ? ORDER BY {rank} LIMIT ?"
         if allowed is None:
             rows = self.db.execute(sql, (match, k)).fetchall()
         else:
@@ -293,13 +317,14 @@ class DocumentReader:
     @_locked
     def term_chunk_counts(self, stems: Sequence[str]) -> tuple[int, dict[str, int]]:
         """How many chunks there are, and how many hold each of `stems` (terms as the keyword
-        index's porter tokenizer stems them); for IDF weights. Unknown stems are left out.
+        index's porter tokenizer stems them) in its text (titles not counted); for IDF weights.
+        Unknown stems are left out.
 
         Reads FTS5's own term statistics (an `fts5vocab` view, kept up to date at indexing
         time), so nothing is counted at query time.
         """
         self.db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunk_vocab "
-                        "USING fts5vocab(main, chunk_text, row)")
+                        "USING fts5vocab(main, chunk_text, col)")
         total = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
         wanted = sorted({s for s in stems if s})
         counts: dict[str, int] = {}
@@ -307,7 +332,7 @@ class DocumentReader:
             part = wanted[start:start + 200]
             marks = ",".join("?" * len(part))
             counts.update(self.db.execute(
-                f"SELECT term, doc FROM temp.chunk_vocab WHERE term IN ({marks})", part).fetchall())
+                f"SELECT term, doc FROM temp.chunk_vocab WHERE col = 'text' AND term IN ({marks})", part).fetchall())
         return int(total), counts
 
     @_locked
@@ -395,6 +420,8 @@ class DocumentWriter(DocumentReader):
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
         db.executescript(SCHEMA)
+        if not _has_title_field(db):  # upgrade in place: the keyword index alone is rebuilt
+            db.executescript("BEGIN IMMEDIATE;" + _ADD_TITLE_FIELD + "COMMIT;")
         return db
 
     def reserve_chunk_ids(self, count: int) -> int:
@@ -420,14 +447,15 @@ class DocumentWriter(DocumentReader):
         return int(cursor.lastrowid)
 
     def insert_chunks(self, article_id: int, text: str, first_id: int, chunks: Sequence[NewChunk]) -> None:
+        title = self.db.execute("SELECT title FROM articles WHERE id = ?", (article_id,)).fetchone()[0]
         for offset, chunk in enumerate(chunks):
             chunk_id = first_id + offset
             self.db.execute(
                 "INSERT INTO chunks(id, article_id, ordinal, start, end, vector) VALUES (?, ?, ?, ?, ?, ?)",
                 (chunk_id, article_id, chunk.ordinal, chunk.start, chunk.end, to_blob(chunk.vector)),
             )
-            self.db.execute("INSERT INTO chunk_text(rowid, text) VALUES (?, ?)",
-                            (chunk_id, text[chunk.start:chunk.end]))
+            self.db.execute("INSERT INTO chunk_text(rowid, text, title) VALUES (?, ?, ?)",
+                            (chunk_id, text[chunk.start:chunk.end], title))
             self.db.executemany(
                 "INSERT INTO sentences(chunk_id, ordinal, start, end, paragraph, vector) VALUES (?, ?, ?, ?, ?, ?)",
                 [(chunk_id, n, s, e, p, to_blob(v)) for n, (s, e, p, v) in enumerate(chunk.sentences)],

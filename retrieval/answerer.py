@@ -123,7 +123,8 @@ class QuestionAnswerer:
         ranker = picker.ranker
         return {
             "retrieval": {"rrf_k": retriever.rrf_k, "dense_weight": retriever.dense_weight,
-                          "keyword_weight": retriever.keyword_weight, "candidates": retriever.candidates},
+                          "keyword_weight": retriever.keyword_weight, "candidates": retriever.candidates,
+                          "title_weight": retriever.title_weight},
             "passages_per_answer": self.passages_per_answer,
             "not_found": {"min_relevance": self.min_relevance, "coverage_weight": self.coverage_weight,
                           "passage_coverage_weight": self.passage_coverage_weight,

@@ -17,6 +17,10 @@ RRF_K = 10
 # (xquad_en passage_hit@1 BM25 0.91 vs dense 0.85; tuned in docs/quality.md).
 DENSE_WEIGHT = 1.0
 KEYWORD_WEIGHT = 2.0
+# The article's title is a second keyword field, its BM25 weighing this much against the
+# passage text's 1.0: a passage deep in an article about the question's subject need not
+# repeat the names its headline gives. 0 searches the passage text alone.
+TITLE_WEIGHT = 0.0
 # Candidates taken from each ranking before fusion.
 CANDIDATES = 30
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from newsqa.index import IndexSnapshot, PublishedWindow, StoredChunk
 
-from .config import CANDIDATES, DENSE_WEIGHT, KEYWORD_WEIGHT, RRF_K
+from .config import CANDIDATES, DENSE_WEIGHT, KEYWORD_WEIGHT, RRF_K, TITLE_WEIGHT
 
 def rrf_fuse(rankings: Sequence[Sequence[int]], weights: Sequence[float], k: int = RRF_K) -> list[tuple[int, float]]:
     """Reciprocal rank fusion of id rankings; returns (id, fused score) best first."""
@@ -35,11 +35,12 @@ class HybridRetriever:
     """Finds the passages most likely to answer a question."""
 
     def __init__(self, dense_weight: float = DENSE_WEIGHT, keyword_weight: float = KEYWORD_WEIGHT,
-                 candidates: int = CANDIDATES, rrf_k: int = RRF_K) -> None:
+                 candidates: int = CANDIDATES, rrf_k: int = RRF_K, title_weight: float = TITLE_WEIGHT) -> None:
         self.dense_weight = dense_weight
         self.keyword_weight = keyword_weight
         self.candidates = candidates
         self.rrf_k = rrf_k
+        self.title_weight = title_weight
 
     def search(self, snapshot: IndexSnapshot, question: str, query_vector: np.ndarray,
                k: int = 8, window: PublishedWindow | None = None) -> list[RetrievedPassage]:
@@ -47,7 +48,7 @@ class HybridRetriever:
         published inside `window` when one is given."""
         hits = snapshot.vector_search(query_vector.reshape(1, -1), self.candidates, window)[0]
         dense = {int(i): float(s) for i, s in zip(hits.ids, hits.scores)}
-        keyword = dict(snapshot.keyword_search(question, self.candidates, window))
+        keyword = dict(snapshot.keyword_search(question, self.candidates, window, self.title_weight))
         fused = rrf_fuse([list(dense), list(keyword)], [self.dense_weight, self.keyword_weight], self.rrf_k)
         found: list[RetrievedPassage] = []
         # Fetch only the k needed; chunks deleted since the vectors were loaded are
