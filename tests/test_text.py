@@ -24,8 +24,8 @@ def _fts5_terms(tmp_path, text: str) -> set[str]:
         article = store.insert_article("hash", "title", text, None, None, None)
         store.insert_chunks(article, text, 1, [NewChunk(0, 0, len(text), np.zeros(4, np.float32), [])])
         store.commit("")
-        store.db.execute("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, chunk_text, row)")
-        return {row[0] for row in store.db.execute("SELECT term FROM temp.vocab")}
+        store.db.execute("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, chunk_text, col)")
+        return {row[0] for row in store.db.execute("SELECT term FROM temp.vocab WHERE col = 'text'")}
     finally:
         store.close()
 

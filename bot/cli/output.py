@@ -67,7 +67,9 @@ def print_answers(result: AnswerSet) -> None:
         click.echo("No answer found in the indexed articles.")
         return
     for number, answer in enumerate(result.answers, 1):
-        click.echo(f"{number}. “{answer.quote}”")
+        # One line per quote: a quote spanning a paragraph break keeps its words, not the break
+        # (a blank line ends an answer in `chat`).
+        click.echo(f"{number}. “{' '.join(answer.quote.split())}”")
         click.echo(f"   {answer.title}" + (f" ({answer.published})" if answer.published else ""))
         click.echo(f"   {answer.url or answer.source}  ·  score {answer.score:.2f}")
         if number < len(result.answers):
