@@ -9,7 +9,8 @@ Collections, all named `<prefix>_<role>` (the prefix is the manifest's `store`):
   that wrote it.
 - `articles`: metadata and text of each article (text in parts of at most `TEXT_PART` chars),
   with `gen` too; `sources`: the registry the incremental indexer compares against;
-  `meta`: the commit record (`state`), id counters and the writer's lease.
+  `meta`: the commit record (`state`), id counters and the writers' claims on the lease
+  (`milvus_lease.py`).
 
 Versioned rows keep readers consistent: a batch writes rows with the next generation (no
 reader looks past the committed one), then one upsert of `state` switches; articles the batch
@@ -27,7 +28,6 @@ import json
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -37,6 +37,7 @@ from .articles import Article
 from .dates import PublishedWindow, iso_date
 from .errors import IndexCorrupt, IndexLocked, StorageUnavailable
 from .manifest import Manifest
+from .milvus_lease import LEASE_SECONDS, MilvusLease
 from .store import NewChunk, SourceRecord, StoredChunk, StoredSentence, StoreStats
 from .text import WORD, keyword_terms, stem_words
 from .vectors import VectorHits
@@ -62,8 +63,6 @@ PAGE = 16_000
 HNSW_PARAMS = {"M": 16, "efConstruction": 200}
 MIN_EF = 64
 VECTOR_INDEX = "HNSW,M16,efc200"
-# The writer's lease in Milvus: renewed at each commit; another indexer refuses while it runs.
-LEASE_SECONDS = 600.0
 _ANALYZER = {"tokenizer": "standard"}
 
 _token: str | None = None
@@ -516,20 +515,22 @@ class MilvusStorage:
 class MilvusWriter:
     """The builder's read-write access (an `IndexStorageWriter`); holds the lease while open."""
 
-    def __init__(self, directory: Path, manifest: Manifest) -> None:
+    def __init__(self, directory: Path, manifest: Manifest, lease_seconds: float = LEASE_SECONDS) -> None:
         self.conn = MilvusConnection(directory, manifest)
-        self.owner = uuid.uuid4().hex
+        self.lease = MilvusLease(self.conn, lease_seconds)
+        self._leased = False
         try:
             self._open()
         except BaseException:
-            self.conn.close()
+            self.close()
             raise
 
     @_guarded
     def _open(self) -> None:
         self.conn.create()
         self.conn.load()
-        self._take_lease()
+        self.lease.acquire()
+        self._leased = True
         self._state = self.conn.state()
         committed = int(self._state["generation"])
         # A killed run's rows (written past the committed generation) and deletions it left.
@@ -538,23 +539,6 @@ class MilvusWriter:
         self._finish_retired()
         self._sources = self._load_sources()
         self._pending: int | None = None
-
-    def _take_lease(self) -> None:
-        """Refuse while another indexer's lease is live; then hold ours (read back to catch a race)."""
-        raw = self.conn.get_meta("lease")
-        if raw:
-            lease = json.loads(raw)
-            if lease["owner"] != self.owner and lease["expires"] > time.time():
-                raise IndexLocked(f"another indexer is writing the Milvus index {self.conn.prefix!r} "
-                                  f"at {self.conn.uri}; try again when it has finished")
-        self._renew_lease()
-        time.sleep(0.05)
-        if json.loads(self.conn.get_meta("lease") or "{}").get("owner") != self.owner:
-            raise IndexLocked(f"another indexer took the Milvus index {self.conn.prefix!r} at the same time; "
-                              f"try again when it has finished")
-
-    def _renew_lease(self) -> None:
-        self.conn.set_meta("lease", json.dumps({"owner": self.owner, "expires": time.time() + LEASE_SECONDS}))
 
     def _load_sources(self) -> dict[str, SourceRecord]:
         """Sources whose article is committed (a killed run's new ones point nowhere: dropped)."""
@@ -602,7 +586,9 @@ class MilvusWriter:
     def reserve_chunk_ids(self, count: int) -> int:
         return self._next("next_chunk_id", count)
 
+    @_guarded
     def begin(self) -> None:
+        self.lease.renew()  # before writing: a lapsed lease (another indexer took over) stops here
         self._pending = self.generation + 1
         self._source_changes: dict[str, SourceRecord | None] = {}
         self._new_hashes: dict[int, str] = {}
@@ -685,7 +671,6 @@ class MilvusWriter:
             self._hashes.pop(aid, None)
         self._pending, self._orphans = None, []
         self._finish_retired()
-        self._renew_lease()
         return self.generation
 
     @_guarded
@@ -711,9 +696,9 @@ class MilvusWriter:
 
     def close(self) -> None:
         try:
-            if json.loads(self.conn.get_meta("lease") or "{}").get("owner") == self.owner:
-                self.conn.set_meta("lease", json.dumps({"owner": "", "expires": 0}))
-        except Exception:  # noqa: BLE001 - the lease expires by itself
+            if self._leased:
+                self.lease.release()
+        except Exception:  # noqa: BLE001 - our claim lapses by itself
             log.warning("could not release the Milvus lease", exc_info=True)
         self.conn.close()
 
