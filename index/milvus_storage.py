@@ -311,6 +311,11 @@ class MilvusConnection:
         return rows
 
 
+def _descending(text: str) -> tuple[int, ...]:
+    """A sort key that orders strings from the greatest down."""
+    return tuple(-ord(c) for c in text) + (1,)
+
+
 def _visible(state: dict) -> str:
     """Rows of the committed generation, without the articles it retired."""
     clause = f"gen <= {int(state['generation'])}"
@@ -455,36 +460,62 @@ class MilvusStorage:
 
     @_guarded
     def last_chunk_id(self) -> int:
-        # Ids are never reused and only grow: the committed passages' highest (paged query).
+        # Ids only grow and are never reused, and none is above the id counter: look down from
+        # it in windows that double (the first one holds the answer unless the newest
+        # articles were deleted), instead of reading every passage id.
         with self.conn.lock:
-            rows = self.conn.query_all("passages", self._visible, ["id"])
-        return max((int(r["id"]) for r in rows), default=0)
+            top = int(self.conn.get_meta("next_chunk_id") or "1") - 1
+            window = 1024
+            while top > 0:
+                low = max(0, top - window)
+                rows = self.conn.query_all("passages", f"id > {low} and id <= {top} and {self._visible}", ["id"])
+                if rows:
+                    return max(int(r["id"]) for r in rows)
+                top, window = low, window * 2
+        return 0
 
     def _count(self, filter: str) -> int:
         rows = self.conn.client.query(self.conn.name("passages"), filter=filter, output_fields=["count(*)"])
         return int(rows[0]["count(*)"])
 
-    def _article_rows(self) -> list[tuple[str, str, str | None, float, int]]:
-        rows = self.conn.query_all("articles", f"part == 0 and {self._visible}",
-                                   ["article_id", "title", "published", "added_at"])
-        sources: dict[int, str] = {}
-        for row in self.conn.query_all("sources", "article_id >= 0", ["article_id", "source"]):
-            aid = int(row["article_id"])
-            sources[aid] = min(sources.get(aid, row["source"]), row["source"])
-        return [(r["title"], sources[int(r["article_id"])], r["published"] or None, r["added_at"],
-                 int(r["article_id"])) for r in rows if int(r["article_id"]) in sources]
+    def _listed(self, order, offset: int, limit: int) -> list[tuple[str, str, str | None]]:
+        """A page of (title, source, published) in `order` (a sort key of a row holding
+        article_id, published and added_at): the sort reads those three small fields of every
+        committed article (Milvus queries have no ORDER BY); titles and sources are read for
+        the page only."""
+        with self.conn.lock:
+            keys = self.conn.query_all("articles", f"part == 0 and {self._visible}",
+                                       ["article_id", "published", "added_at"])
+            keys.sort(key=order)
+            sources: dict[int, str] = {}
+            listed: list[int] = []
+            position = 0
+            # An article whose sources a newer generation removed is not listed (source rows
+            # are not versioned): read further down the order until the page is full.
+            while len(listed) < offset + limit and position < len(keys):
+                ids = [int(k["article_id"]) for k in keys[position:position + offset + limit - len(listed)]]
+                position += len(ids)
+                for row in self.conn.query_all("sources", f"article_id in {ids}", ["article_id", "source"]):
+                    aid = int(row["article_id"])
+                    sources[aid] = min(sources.get(aid, row["source"]), row["source"])
+                listed.extend(aid for aid in ids if aid in sources)
+            page = listed[offset:offset + limit]
+            if not page:
+                return []
+            titles = {int(r["article_id"]): r for r in self.conn.query_all(
+                "articles", f"part == 0 and article_id in {page} and {self._visible}",
+                ["article_id", "title", "published"])}
+        return [(titles[aid]["title"], sources[aid], titles[aid]["published"] or None) for aid in page]
 
     @_guarded
     def list_articles(self, offset: int = 0, limit: int = 20) -> list[tuple[str, str, str | None]]:
-        rows = sorted(self._article_rows(), key=lambda r: (r[3], r[4]), reverse=True)
-        return [r[:3] for r in rows[offset:offset + limit]]
+        return self._listed(lambda k: (-k["added_at"], -int(k["article_id"])), offset, limit)
 
     @_guarded
     def latest_articles(self, offset: int = 0, limit: int = 20) -> list[tuple[str, str, str | None]]:
-        rows = self._article_rows()
-        dated = sorted((r for r in rows if r[2]), key=lambda r: (r[2], r[3], r[4]), reverse=True)
-        undated = sorted((r for r in rows if not r[2]), key=lambda r: (r[3], r[4]), reverse=True)
-        return [r[:3] for r in (dated + undated)[offset:offset + limit]]
+        # Dated first, newest publication first; then undated; ties newest added first.
+        return self._listed(lambda k: (not k["published"], _descending(k["published"] or ""),
+                                       -k["added_at"], -int(k["article_id"])), offset, limit)
 
     @_guarded
     def stats(self) -> StoreStats:
@@ -590,6 +621,7 @@ class MilvusWriter:
     def begin(self) -> None:
         self.lease.renew()  # before writing: a lapsed lease (another indexer took over) stops here
         self._pending = self.generation + 1
+        self._sources_before = dict(self._sources)  # what a rollback restores
         self._source_changes: dict[str, SourceRecord | None] = {}
         self._new_hashes: dict[int, str] = {}
         self._published: dict[int, str] = {}
@@ -680,7 +712,7 @@ class MilvusWriter:
         for role in ("passages", "articles"):
             self.conn.client.delete(self.conn.name(role), filter=f"gen == {self._pending}")
         self._pending = None
-        self._sources = self._load_sources()
+        self._sources = self._sources_before
 
     @_guarded
     def prune(self, keep_generations: int) -> None:
