@@ -58,6 +58,9 @@ TEXT_PART = 16_000
 PARTS_PER_ARTICLE = 4096
 # Rows per query page: Milvus caps offset + limit of one query at 16,384.
 PAGE = 16_000
+# What the commit record counts (the committed articles, sources and passages), for `stats`
+# and IDF weights without a count query.
+COUNTS = ("articles", "sources", "passages")
 # HNSW: M and efConstruction as Milvus documents for ~384-dim text embeddings; ef at query
 # time at least this (recall against exact search: benchmarks/milvus_scale.py).
 HNSW_PARAMS = {"M": 16, "efConstruction": 200}
@@ -288,9 +291,11 @@ class MilvusConnection:
         self.client.upsert(self.name("meta"), [{"key": key, "value": value, "_v": [0.0, 0.0]}])
 
     def state(self) -> dict:
-        """The commit record: generation, retired article ids, time of the last commit."""
+        """The commit record: generation, retired article ids, time of the last commit, and
+        how many articles, sources and passages it holds (`COUNTS`; not in older indexes)."""
         raw = self.get_meta("state")
-        return json.loads(raw) if raw else {"generation": 0, "retired": [], "updated_at": None}
+        return json.loads(raw) if raw else {"generation": 0, "retired": [], "updated_at": None,
+                                            **dict.fromkeys(COUNTS, 0)}
 
     def query_all(self, role: str, filter: str, fields: list[str]) -> list[dict]:
         """Every row matching `filter` (one query when they fit in one, else page by page)."""
@@ -309,6 +314,16 @@ class MilvusConnection:
         finally:
             iterator.close()
         return rows
+
+
+def _counted(conn: MilvusConnection, visible: str) -> tuple[int, int, int]:
+    """Articles, sources and passages by count queries (Milvus Lite reads every matching row
+    to count it: the commit record keeps these counts, this is for an index written before)."""
+    def count(role: str, filter: str) -> int:
+        return int(conn.client.query(conn.name(role), filter=filter, output_fields=["count(*)"])[0]["count(*)"])
+
+    return (count("articles", f"part == 0 and {visible}"), count("sources", 'key != ""'),
+            count("passages", visible))
 
 
 def _descending(text: str) -> tuple[int, ...]:
@@ -445,7 +460,7 @@ class MilvusStorage:
     def term_chunk_counts(self, stems: Sequence[str]) -> tuple[int, dict[str, int]]:
         with self.conn.lock:
             if self._total is None:
-                self._total = self._count(self._visible)
+                self._total = self.state["passages"] if "passages" in self.state else self._count(self._visible)
             for stem in {s for s in stems if s} - set(self._counts):
                 if not WORD.fullmatch(stem):
                     continue
@@ -519,17 +534,14 @@ class MilvusStorage:
 
     @_guarded
     def stats(self) -> StoreStats:
-        with self.conn.lock:
-            articles = self._count_in("articles", f"part == 0 and {self._visible}")
-            sources = self._count_in("sources", 'key != ""')
-            chunks = self._count(self._visible)
+        if all(key in self.state for key in COUNTS):  # kept by each commit: no count queries
+            articles, sources, chunks = (int(self.state[key]) for key in COUNTS)
+        else:
+            with self.conn.lock:
+                articles, sources, chunks = _counted(self.conn, self._visible)
         updated = self.state.get("updated_at")
         return StoreStats(articles=articles, sources=sources, chunks=chunks, generation=self.generation,
                           updated_at=float(updated) if updated else None)
-
-    def _count_in(self, role: str, filter: str) -> int:
-        rows = self.conn.client.query(self.conn.name(role), filter=filter, output_fields=["count(*)"])
-        return int(rows[0]["count(*)"])
 
     @_guarded
     def latest_generation(self) -> int:
@@ -625,6 +637,8 @@ class MilvusWriter:
         self._source_changes: dict[str, SourceRecord | None] = {}
         self._new_hashes: dict[int, str] = {}
         self._published: dict[int, str] = {}
+        self._added_chunks = 0
+        self._orphan_chunks = 0
 
     @_guarded
     def add_article(self, article: Article) -> int:
@@ -649,6 +663,7 @@ class MilvusWriter:
         if not chunks:
             return
         published = self._published.get(article_id, "")
+        self._added_chunks += len(chunks)
         self.conn.client.insert(self.conn.name("passages"), [
             {"id": first_id + n, "article_id": article_id, "gen": self._pending, "ordinal": c.ordinal,
              "start": c.start, "end": c.end, "published": published,
@@ -685,10 +700,12 @@ class MilvusWriter:
         orphans = [aid for aid in self._hashes if aid not in referenced]
         self._orphans = orphans
         if not orphans:
+            self._orphan_chunks = 0
             return 0
         rows = self.conn.client.query(self.conn.name("passages"),
                                       filter=f"article_id in {orphans}", output_fields=["count(*)"])
-        return int(rows[0]["count(*)"])
+        self._orphan_chunks = int(rows[0]["count(*)"])
+        return self._orphan_chunks
 
     @_guarded
     def commit(self) -> int:
@@ -696,7 +713,13 @@ class MilvusWriter:
         # open), then the one upsert of `state` that switches readers; then the retired rows go.
         self._write_sources(self._source_changes)
         orphans = getattr(self, "_orphans", [])
-        self._state = {"generation": self._pending, "retired": orphans, "updated_at": time.time()}
+        if all(key in self._state for key in COUNTS):
+            articles, passages = int(self._state["articles"]), int(self._state["passages"])
+        else:  # an index written before the commit record kept counts: count once
+            articles, _, passages = _counted(self.conn, _visible(self._state))
+        self._state = {"generation": self._pending, "retired": orphans, "updated_at": time.time(),
+                       "articles": articles + len(self._new_hashes) - len(orphans), "sources": len(self._sources),
+                       "passages": passages + self._added_chunks - self._orphan_chunks}
         self.conn.set_meta("state", json.dumps(self._state))
         self._hashes.update(self._new_hashes)
         for aid in orphans:

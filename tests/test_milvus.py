@@ -23,7 +23,7 @@ from milvus_lite.adapter.grpc.server import start_server_in_thread
 from pydantic import SecretStr
 
 from fake_telegram import TOKEN, FakeTelegram
-from helpers import EXAMPLE, SEEDS, SETTING_NAMES, ask, running_bot
+from helpers import EXAMPLE, SEEDS, SETTING_NAMES, ask, generated_article, running_bot
 from newsqa.bot.cli import cli
 from newsqa.bot.settings import Settings
 from newsqa.index import (ChunkingSettings, IndexBuilder, IndexLocked, IndexReader, Manifest, StorageChoice,
@@ -257,3 +257,25 @@ def test_a_crashed_indexers_lease_lapses(tmp_path):
             assert mine["pid"] == os.getpid()
         finally:
             writer.close()
+
+
+def test_an_index_whose_commit_record_has_no_counts_is_counted_then_kept(tmp_path, articles, encoder):
+    index = tmp_path / "index"
+    builder = IndexBuilder(index, encoder, storage=StorageChoice("milvus"))
+    builder.update(articles)
+    counted = IndexReader(index).snapshot.stats()
+    conn = MilvusConnection(index, Manifest.load(index))
+    try:  # the commit record as an index written before it kept counts
+        state = conn.state()
+        conn.set_meta("state", json.dumps({k: state[k] for k in ("generation", "retired", "updated_at")}))
+    finally:
+        conn.close()
+    older = IndexReader(index).snapshot
+    assert older.stats() == counted  # counted by queries
+    assert older.term_chunk_counts([])[0] == counted.chunks
+    (articles / "extra.txt").write_text(generated_article(1))
+    report = builder.update(articles)
+    assert len(report.added) == 1, report
+    newer = IndexReader(index).snapshot.stats()
+    assert (newer.articles, newer.sources) == (counted.articles + 1, counted.sources + 1)
+    assert newer.chunks == len(IndexReader(index).snapshot.chunk_ids_after(0)) > counted.chunks

@@ -105,6 +105,9 @@ def test_pages_of_articles_and_the_last_passage_read_alike_on_every_backend(tmp_
     assert snapshot.list_articles(2, 1) == listed[2:3] and snapshot.list_articles(3, 5) == listed[3:]
     last = snapshot.last_chunk_id()
     assert last == max(snapshot.chunk_ids_after(0))
+    stats = snapshot.stats()
+    assert (stats.articles, stats.sources, stats.chunks) == (4, 5, len(snapshot.chunk_ids_after(0)))
+    assert snapshot.term_chunk_counts(["harbour"]) == (stats.chunks, {"harbour": 4})
 
     newest = snapshot.chunks([last])[last].source
     (articles / newest.rsplit("/", 1)[-1]).unlink()  # the article with the highest passage ids goes
@@ -115,3 +118,6 @@ def test_pages_of_articles_and_the_last_passage_read_alike_on_every_backend(tmp_
     after = IndexReader(index).snapshot
     assert after.last_chunk_id() == max(after.chunk_ids_after(0)) < last
     assert len(after.latest_articles(0, 10)) == 3 and after.list_articles(3, 1) == []
+    stats = after.stats()
+    assert (stats.articles, stats.chunks) == (3, len(after.chunk_ids_after(0)))
+    assert stats.sources == len(list(articles.iterdir()))
