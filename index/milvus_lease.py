@@ -14,7 +14,8 @@ before another's insert is seen by that other in step 3 with a ticket the other'
 already exceeded, so two claimants can never both hold. This needs reads that see every
 write acknowledged before them: the queries ask for Strong consistency.
 A claim past its expiry (an indexer that crashed or hung) is ignored and deleted; the holder
-renews its claim before each batch and checks it still holds.
+renews its claim before each batch, and one whose claim lapsed (a long first scan of the
+articles) claims again like a newcomer.
 """
 
 from __future__ import annotations
@@ -103,19 +104,18 @@ class MilvusLease:
             raise
         self.ticket = ticket
 
-    def renew(self) -> None:
-        """Extend our claim (before each batch), after checking that we still hold it.
-
-        Raises:
-            IndexLocked: our claim lapsed and another indexer took the index.
-        """
+    def renew(self) -> bool:
+        """Extend our claim (before each batch) if we still hold it; False when it lapsed (it
+        expired, and maybe another indexer took the index since): the caller acquires again
+        and checks that nothing changed meanwhile."""
         mine = [c for c in self._claims() if c.token == self.token and c.expires > time.time()]
         ahead = [c for c in self._live_others() if c.ticket is not None and c.order < (self.ticket or 0, self.token)]
         if not mine or ahead:
-            raise IndexLocked(f"this indexer's lease on the Milvus index {self.conn.prefix!r} lapsed (no renewal "
-                              f"for {self.seconds:.0f} s) and another indexer may have taken it; nothing more "
-                              f"was written: run the indexer again")
+            self._delete()
+            self.ticket = None
+            return False
         self._write(self.ticket, self.seconds)
+        return True
 
     def release(self) -> None:
         self._delete()

@@ -631,7 +631,13 @@ class MilvusWriter:
 
     @_guarded
     def begin(self) -> None:
-        self.lease.renew()  # before writing: a lapsed lease (another indexer took over) stops here
+        if not self.lease.renew():  # it lapsed: claim again, and go on only if nobody wrote since
+            self.lease.acquire()
+            if int(self.conn.state()["generation"]) != self.generation:
+                self.lease.release()
+                self._leased = False
+                raise IndexLocked(f"this indexer's lease on the Milvus index {self.conn.prefix!r} lapsed and another "
+                                  f"indexer changed the index meanwhile; nothing was written: run the indexer again")
         self._pending = self.generation + 1
         self._sources_before = dict(self._sources)  # what a rollback restores
         self._source_changes: dict[str, SourceRecord | None] = {}

@@ -279,3 +279,26 @@ def test_an_index_whose_commit_record_has_no_counts_is_counted_then_kept(tmp_pat
     newer = IndexReader(index).snapshot.stats()
     assert (newer.articles, newer.sources) == (counted.articles + 1, counted.sources + 1)
     assert newer.chunks == len(IndexReader(index).snapshot.chunk_ids_after(0)) > counted.chunks
+
+
+def test_a_lapsed_lease_is_claimed_again_unless_another_indexer_wrote_meanwhile(tmp_path):
+    with lite_server(tmp_path) as server:
+        index = tmp_path / "index"
+        manifest = _empty_milvus_index(index, server.uri)
+        slow = MilvusWriter(index, manifest, lease_seconds=0.5)  # a long first scan of the articles...
+        try:
+            time.sleep(0.7)
+            slow.begin()  # ...nobody came meanwhile: it claims again and goes on
+            slow.commit()
+            [claim] = _claims(index)
+            assert claim["ticket"] is not None and claim["pid"] == os.getpid()
+            time.sleep(0.7)
+            other = MilvusWriter(index, manifest)  # the lapsed claim does not block
+            other.begin()
+            other.commit()
+            other.close()
+            with pytest.raises(IndexLocked, match="another indexer changed the index meanwhile"):
+                slow.begin()
+            assert _claims(index) == []
+        finally:
+            slow.close()
