@@ -3,9 +3,9 @@
 Every sentence of the retrieved passages is scored by the learned ranker (`ranker.py`) from
 the signals of `features.py`: how similar it is to the question, how much of the question it
 holds, and whether it holds what the question asks for beyond the question's own words. The
-best sentence of each passage is that passage's quote; a neighbouring sentence of the same
-paragraph joins it when it is nearly as likely to hold the answer, so an answer spanning two
-sentences is quoted whole. Scrape junk (photo credits, "Related:", newsletter promos) is
+best sentence of each passage is that passage's quote; a neighbouring sentence joins it when
+it is nearly as likely to hold the answer, so an answer spanning two sentences is quoted whole
+(across a paragraph break too: news paragraphs are often one sentence long). Scrape junk (photo credits, "Related:", newsletter promos) is
 never quoted, and a leading dateline ("WASHINGTON (CNN) —") is left out of the quote.
 """
 
@@ -134,7 +134,7 @@ class QuotePicker:
                 continue
             other = chunk.sentences[neighbour]
             joined = (min(start, other.start), max(end, other.end))
-            if (other.paragraph == sentence.paragraph and scores[best] - scores[neighbour] <= self.extend_margin
+            if (scores[best] - scores[neighbour] <= self.extend_margin
                     and joined[1] - joined[0] <= self.max_quote_chars):
                 start, end = joined
                 used = np.maximum(used, presence[neighbour])

@@ -96,8 +96,10 @@ def test_rrf_fuse_rewards_agreement():
     assert {item for item, _ in fused} == {1, 2, 3, 4}
 
 
-def _passage(chunk_id: int, sentences: list[str], vectors: list[list[float]], rank: int):
-    """A retrieved passage of one paragraph, its sentences given with their (unit) vectors."""
+def _passage(chunk_id: int, sentences: list[str], vectors: list[list[float]], rank: int,
+             paragraphs: list[int] | None = None):
+    """A retrieved passage (one paragraph unless `paragraphs` numbers each sentence's), its
+    sentences given with their (unit) vectors."""
     text, spans = "", []
     for sentence in sentences:
         spans.append((len(text), len(text) + len(sentence)))
@@ -105,7 +107,8 @@ def _passage(chunk_id: int, sentences: list[str], vectors: list[list[float]], ra
     unit = [np.asarray(v, np.float32) / np.linalg.norm(v) for v in vectors]
     chunk = StoredChunk(chunk_id, chunk_id, 0, 0, len(text), text, text, f"article {chunk_id}", f"{chunk_id}.txt",
                         None, None, None, np.mean(unit, axis=0),
-                        tuple(StoredSentence(s, e, 0, v) for (s, e), v in zip(spans, unit)))
+                        tuple(StoredSentence(s, e, p, v)
+                              for (s, e), v, p in zip(spans, unit, paragraphs or [0] * len(spans))))
     return RetrievedPassage(chunk, rank, 1.0 / (rank + 1), 0.0, 0.0)
 
 
@@ -146,3 +149,20 @@ def test_scrape_junk_is_never_quoted_and_datelines_are_trimmed():
                        [[1.0, 0.0], [0.6, 0.8]], rank=0)
     (quote,) = QuotePicker(LinearRanker.hand_set()).pick(question, np.asarray([1.0, 0.0], np.float32), [passage])
     assert quote.text == "The council approved a new ferry terminal for the harbour."
+
+
+def test_a_neighbour_nearly_as_good_joins_the_quote_across_a_paragraph_break():
+    """News paragraphs are often one sentence: the answer in the next one is quoted with it."""
+    question = "Who replaced the cables of the Harbour Bridge?"
+    sentences = ["The cables of the Harbour Bridge were replaced over the winter.",
+                 "The bridge work was led by engineer Tomas Varga and his crew.",
+                 "Tolls will rise in May to pay for the repairs."]
+    vectors = [[1.0, 0.0], [0.95, 0.3], [0.0, 1.0]]
+    for paragraphs in ([0, 0, 0], [0, 1, 2]):
+        passage = _passage(1, sentences, vectors, rank=0, paragraphs=paragraphs)
+        (quote,) = QuotePicker(LinearRanker.hand_set()).pick(question, np.asarray([1.0, 0.0], np.float32), [passage])
+        assert quote.text == " ".join(sentences[:2])
+    # A neighbour much less likely to answer does not join.
+    (quote,) = QuotePicker(LinearRanker.hand_set(), extend_margin=0.0).pick(
+        question, np.asarray([1.0, 0.0], np.float32), [_passage(1, sentences, vectors, rank=0, paragraphs=[0, 1, 2])])
+    assert quote.text == sentences[0]
