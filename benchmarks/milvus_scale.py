@@ -70,7 +70,8 @@ def data(passages: int, workdir: Path) -> tuple[np.ndarray, np.ndarray]:
     vectors = np.empty((passages, DIMENSION), np.float32)
     for start in range(0, passages, 100_000):
         n = min(100_000, passages - start)
-        mixed = base[rng.integers(0, len(base), n)] + rng.uniform(0.2, 0.6, (n, 1)) * base[rng.integers(0, len(base), n)]
+        first = base[rng.integers(0, len(base), n)]  # draws in the order the recorded runs made them
+        mixed = first + rng.uniform(0.2, 0.6, (n, 1)) * base[rng.integers(0, len(base), n)]
         noise = rng.standard_normal((n, DIMENSION)) * (NOISE * np.linalg.norm(mixed, axis=1, keepdims=True)
                                                        / np.sqrt(DIMENSION))
         vectors[start:start + n] = _unit(mixed + noise)

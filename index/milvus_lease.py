@@ -96,9 +96,10 @@ class MilvusLease:
                            key=lambda c: c.order)
             if ahead or choosing:
                 holder = (ahead or choosing)[0]
+                lapses = datetime.fromtimestamp(holder.expires, timezone.utc).strftime("%H:%M:%S UTC")
                 raise IndexLocked(f"another indexer is writing the Milvus index {self.conn.prefix!r} at "
                                   f"{self.conn.uri}: held by {holder.describe()}; try again when it has "
-                                  f"finished (a crashed indexer's lease lapses after {self.seconds:.0f} s)")
+                                  f"finished (if it crashed, its lease lapses at {lapses})")
         except BaseException:
             self._delete()
             raise
