@@ -48,8 +48,11 @@ from newsqa.retrieval.ranker import RANKER_FILE, LinearRanker
 from newsqa.retrieval.terms import QuestionTerms
 from newsqa.retrieval.timeframe import TimeFrame, time_frame
 
-# Recency settings compared with --recency (span, newest, mild prior), on each half of a dated set.
-RECENCY_GRID = ((0.0, 0.0, 0.0), (1.0, 0.5, 0.1), (2.0, 1.0, 0.3))
+# Recency settings compared with --recency (span, newest, mild prior, days they fade over), on
+# each half of a dated set.
+RECENCY_GRID = ((0.0, 0.0, 0.0, 30.0), (1.0, 0.5, 0.1, 30.0), (2.0, 1.0, 0.3, 30.0), (1.0, 0.5, 0.3, 90.0),
+                (1.0, 0.5, 0.5, 90.0), (1.0, 0.5, 0.3, 180.0), (1.0, 1.0, 0.5, 180.0), (1.0, 1.0, 0.7, 180.0),
+                (1.0, 1.0, 0.5, 365.0))
 # L2 strength of the logistic regression (scikit-learn's C: larger fits closer).
 C = 1.0
 
@@ -248,10 +251,11 @@ def main() -> None:
             if not any(c.question.as_of for c in dataset.cases):
                 continue
             first, second = halves(dataset.cases)
-            for span, newest, prior in RECENCY_GRID:
-                picker_args = {"w_recent_span": span, "w_newest": newest, "w_recency_prior": prior}
+            for span, newest, prior, days in RECENCY_GRID:
+                picker_args = {"w_recent_span": span, "w_newest": newest, "w_recency_prior": prior,
+                               "recency_days": days}
                 for part, name in ((first, "odd weeks"), (second, "even weeks")):
-                    print(row(f"hand-set, recency span {span} newest {newest} prior {prior}, {name}",
+                    print(row(f"hand-set, recency span {span} newest {newest} prior {prior} over {days:.0f} days, {name}",
                               score(dataset, part, hand, picker_args)), flush=True)
     if args.lightgbm:
         for held in datasets:

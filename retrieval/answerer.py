@@ -149,7 +149,10 @@ class QuestionAnswerer:
         not relevant enough. `threshold=False` skips the relevance rules: the ranking alone,
         as `newsqa eval` reports it beside the answers users get."""
         floor = self.min_following_relevance if threshold else -math.inf
-        if not quotes or (threshold and self.relevance(quotes[0]) < self.min_relevance):
+        # Whether the corpus is about the question at all is judged on the quote ranked best
+        # by what it says, before recency moved a newer one above it.
+        if not quotes or (threshold and self.relevance(max(quotes, key=lambda q: q.score - q.recency))
+                          < self.min_relevance):
             return AnswerSet(question=question, found=False, answers=[])
         answers: list[Answer] = []
         seen: set[str] = set()

@@ -50,14 +50,15 @@ MAX_QUOTE_CHARS = 400
 
 # Recency, added to a quote's score: a question that names a span ("this week") prefers
 # articles inside it; one that asks for the newest ("latest", "currently") prefers newer
-# articles, fading over RECENCY_DAYS, and any dated question does so mildly (W_RECENCY_PRIOR:
-# ties go to the newer story). Undated articles get none of it, and so are never pushed
-# below their relevance. Chosen on news_dev's weeks, one half at a time, scored on the
-# other (docs/quality.md); without them news_dev's quote_hit@1 falls from 0.49 to 0.43.
+# articles (W_NEWEST), and any dated question does so more mildly (W_RECENCY_PRIOR: ties go
+# to the newer story), both fading over RECENCY_DAYS: half a year, so that across an archive
+# of years last month's story still outranks one of 2016 on the same subject. Undated
+# articles get none of it, and so are never pushed below their relevance. Chosen on
+# news_dev's weeks, one half at a time, scored on the other (docs/quality.md).
 W_RECENT_SPAN = 1.0
-W_NEWEST = 0.5
-W_RECENCY_PRIOR = 0.1
-RECENCY_DAYS = 30.0
+W_NEWEST = 1.0
+W_RECENCY_PRIOR = 0.5
+RECENCY_DAYS = 180.0
 # Words this close to one of the question's words count as "near" it (the focus phrase
 # "bridge engineer" next to "Tomas Varga").
 NEAR_TOKENS = 6

@@ -67,6 +67,7 @@ class Quote:
     cosine: float  # best of the sentence's and the passage's similarity to the question
     coverage: float  # IDF-weighted share of the question's terms in the quote
     passage_coverage: float  # the same share over the whole passage
+    recency: float = 0.0  # the part of `score` that is the recency bonus (0: undated, no as-of)
 
     @property
     def text(self) -> str:
@@ -157,4 +158,4 @@ class QuotePicker:
             return quote
         bonus = self.w_recent_span if frame.recent(published) else 0.0
         bonus += (self.w_newest if frame.wants_newest else self.w_recency_prior) * math.exp(-age / self.recency_days)
-        return replace(quote, score=quote.score + bonus) if bonus else quote
+        return replace(quote, score=quote.score + bonus, recency=bonus) if bonus else quote

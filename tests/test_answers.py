@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from helpers import SEED_FILE
 from newsqa.index import StoredChunk, StoredSentence
-from newsqa.retrieval import EmptyQuestion, rrf_fuse
+from newsqa.retrieval import EmptyQuestion, QuestionAnswerer, rrf_fuse
 from newsqa.retrieval.hybrid import RetrievedPassage
 from newsqa.retrieval.features import FEATURES, QuestionProfile, SentenceFeaturizer
-from newsqa.retrieval.quotes import QuotePicker
+from newsqa.retrieval.quotes import Quote, QuotePicker
 from newsqa.retrieval.ranker import LinearRanker
 from newsqa.retrieval.terms import QuestionTerms
 
@@ -166,3 +168,19 @@ def test_a_neighbour_nearly_as_good_joins_the_quote_across_a_paragraph_break():
     (quote,) = QuotePicker(LinearRanker.hand_set(), extend_margin=0.0).pick(
         question, np.asarray([1.0, 0.0], np.float32), [_passage(1, sentences, vectors, rank=0, paragraphs=[0, 1, 2])])
     assert quote.text == sentences[0]
+
+
+def test_recency_reorders_answers_but_does_not_decide_not_found():
+    """A newer story moved first by recency is quoted first; whether the corpus answers at all
+    is judged on the best quote by what it says."""
+    old = _passage(1, ["The harbour bridge was built by engineer Tomas Varga in 1932."], [[1.0, 0.0]], rank=0)
+    new = _passage(2, ["Tolls will rise in May."], [[0.0, 1.0]], rank=1)
+    relevant = Quote(old, 0, len(old.chunk.text), score=3.0, cosine=0.9, coverage=0.8, passage_coverage=0.8)
+    unrelated = Quote(new, 0, len(new.chunk.text), score=3.5, cosine=0.1, coverage=0.0, passage_coverage=0.0,
+                      recency=1.0)
+    answerer = QuestionAnswerer(reader=None, encoder=None)  # type: ignore[arg-type]
+    answers = answerer.answer_set("Who built the harbour bridge?", [unrelated, relevant], 3)
+    assert answers.found and [a.chunk_id for a in answers.answers] == [1]
+    # Without recency the unrelated quote would lead on its own merit: nothing is about the question.
+    alone = answerer.answer_set("Who built the harbour bridge?", [replace(unrelated, recency=0.0), relevant], 3)
+    assert alone.found is False
