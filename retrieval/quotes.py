@@ -32,6 +32,8 @@ NOVEL_WORDS, COS_SENTENCE = FEATURES.index("novel_words"), FEATURES.index("cos_s
 # Sentences that are page furniture, never an answer.
 _JUNK = re.compile(
     r"^\W*(related( articles?| stories| content)?\s*:|read (more|next)\b|more from\b|see also\b|"
+    r"(more|recap|explainer|contributing|interactive|opinion|analysis|follow( [\w'’]+){0,3})\s*:|"
+    r"[A-Z][\w'’ ]{0,30}:(?=[A-Z“\"‘'])|"  # a link's label glued to its title: "Recap:Supreme Court ..."
     r"sign up\b|subscribe\b|click here\b|follow us\b|(watch|listen)\s*:|advertisement\b|"
     r"(photo|image|video)( credit)?s?\s*:|all rights reserved|copyright\b|©)"
     r"|getty images\W*$|\((ap|afp|reuters) photo|\bnewsletter\b.*\bsign up\b|\bsign up\b.*\bnewsletter\b",

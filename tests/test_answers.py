@@ -153,6 +153,30 @@ def test_scrape_junk_is_never_quoted_and_datelines_are_trimmed():
     assert quote.text == "The council approved a new ferry terminal for the harbour."
 
 
+@pytest.mark.parametrize("junk", [
+    "Recap:Council approves harbour plan for the harbour",  # a link's label glued to its title
+    "More:What the council approved for the harbour",
+    "Explainer: what the council approved for the harbour",
+    "Contributing: Jane Doe, harbour council reporter",
+    "INTERACTIVE: The council's harbour plan",
+    "Follow the council: Latest harbour approvals and plans",
+])
+def test_link_labels_and_credits_are_never_quoted_nor_joined(junk):
+    question = "What did the council approve for the harbour?"
+    answer = "The council approved a new ferry terminal for the harbour."
+    passage = _passage(1, [junk, answer], [[1.0, 0.0], [0.8, 0.6]], rank=0, paragraphs=[0, 1])
+    (quote,) = QuotePicker(LinearRanker.hand_set()).pick(question, np.asarray([1.0, 0.0], np.float32), [passage])
+    assert quote.text == answer
+
+
+def test_a_colon_in_prose_is_not_a_link_label():
+    question = "What did the council approve for the harbour?"
+    answer = "The council approved one thing: a new ferry terminal for the harbour."
+    passage = _passage(1, [answer], [[1.0, 0.0]], rank=0)
+    (quote,) = QuotePicker(LinearRanker.hand_set()).pick(question, np.asarray([1.0, 0.0], np.float32), [passage])
+    assert quote.text == answer
+
+
 def test_a_neighbour_nearly_as_good_joins_the_quote_across_a_paragraph_break():
     """News paragraphs are often one sentence: the answer in the next one is quoted with it."""
     question = "Who replaced the cables of the Harbour Bridge?"
