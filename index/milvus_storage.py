@@ -9,7 +9,8 @@ Collections, all named `<prefix>_<role>` (the prefix is the manifest's `store`):
   that wrote it.
 - `articles`: metadata and text of each article (text in parts of at most `TEXT_PART` chars),
   with `gen` too; `sources`: the registry the incremental indexer compares against;
-  `meta`: the commit record (`state`), id counters and the writer's lease.
+  `meta`: the commit record (`state`), id counters and the writers' claims on the lease
+  (`milvus_lease.py`).
 
 Versioned rows keep readers consistent: a batch writes rows with the next generation (no
 reader looks past the committed one), then one upsert of `state` switches; articles the batch
@@ -27,7 +28,6 @@ import json
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -37,6 +37,7 @@ from .articles import Article
 from .dates import PublishedWindow, iso_date
 from .errors import IndexCorrupt, IndexLocked, StorageUnavailable
 from .manifest import Manifest
+from .milvus_lease import LEASE_SECONDS, MilvusLease
 from .store import NewChunk, SourceRecord, StoredChunk, StoredSentence, StoreStats
 from .text import WORD, keyword_terms, stem_words
 from .vectors import VectorHits
@@ -57,13 +58,14 @@ TEXT_PART = 16_000
 PARTS_PER_ARTICLE = 4096
 # Rows per query page: Milvus caps offset + limit of one query at 16,384.
 PAGE = 16_000
+# What the commit record counts (the committed articles, sources and passages), for `stats`
+# and IDF weights without a count query.
+COUNTS = ("articles", "sources", "passages")
 # HNSW: M and efConstruction as Milvus documents for ~384-dim text embeddings; ef at query
 # time at least this (recall against exact search: benchmarks/milvus_scale.py).
 HNSW_PARAMS = {"M": 16, "efConstruction": 200}
 MIN_EF = 64
 VECTOR_INDEX = "HNSW,M16,efc200"
-# The writer's lease in Milvus: renewed at each commit; another indexer refuses while it runs.
-LEASE_SECONDS = 600.0
 _ANALYZER = {"tokenizer": "standard"}
 
 _token: str | None = None
@@ -289,9 +291,11 @@ class MilvusConnection:
         self.client.upsert(self.name("meta"), [{"key": key, "value": value, "_v": [0.0, 0.0]}])
 
     def state(self) -> dict:
-        """The commit record: generation, retired article ids, time of the last commit."""
+        """The commit record: generation, retired article ids, time of the last commit, and
+        how many articles, sources and passages it holds (`COUNTS`; not in older indexes)."""
         raw = self.get_meta("state")
-        return json.loads(raw) if raw else {"generation": 0, "retired": [], "updated_at": None}
+        return json.loads(raw) if raw else {"generation": 0, "retired": [], "updated_at": None,
+                                            **dict.fromkeys(COUNTS, 0)}
 
     def query_all(self, role: str, filter: str, fields: list[str]) -> list[dict]:
         """Every row matching `filter` (one query when they fit in one, else page by page)."""
@@ -310,6 +314,21 @@ class MilvusConnection:
         finally:
             iterator.close()
         return rows
+
+
+def _counted(conn: MilvusConnection, visible: str) -> tuple[int, int, int]:
+    """Articles, sources and passages by count queries (Milvus Lite reads every matching row
+    to count it: the commit record keeps these counts, this is for an index written before)."""
+    def count(role: str, filter: str) -> int:
+        return int(conn.client.query(conn.name(role), filter=filter, output_fields=["count(*)"])[0]["count(*)"])
+
+    return (count("articles", f"part == 0 and {visible}"), count("sources", 'key != ""'),
+            count("passages", visible))
+
+
+def _descending(text: str) -> tuple[int, ...]:
+    """A sort key that orders strings from the greatest down."""
+    return tuple(-ord(c) for c in text) + (1,)
 
 
 def _visible(state: dict) -> str:
@@ -441,7 +460,7 @@ class MilvusStorage:
     def term_chunk_counts(self, stems: Sequence[str]) -> tuple[int, dict[str, int]]:
         with self.conn.lock:
             if self._total is None:
-                self._total = self._count(self._visible)
+                self._total = self.state["passages"] if "passages" in self.state else self._count(self._visible)
             for stem in {s for s in stems if s} - set(self._counts):
                 if not WORD.fullmatch(stem):
                     continue
@@ -456,50 +475,73 @@ class MilvusStorage:
 
     @_guarded
     def last_chunk_id(self) -> int:
-        # Ids are never reused and only grow: the committed passages' highest (paged query).
+        # Ids only grow and are never reused, and none is above the id counter: look down from
+        # it in windows that double (the first one holds the answer unless the newest
+        # articles were deleted), instead of reading every passage id.
         with self.conn.lock:
-            rows = self.conn.query_all("passages", self._visible, ["id"])
-        return max((int(r["id"]) for r in rows), default=0)
+            top = int(self.conn.get_meta("next_chunk_id") or "1") - 1
+            window = 1024
+            while top > 0:
+                low = max(0, top - window)
+                rows = self.conn.query_all("passages", f"id > {low} and id <= {top} and {self._visible}", ["id"])
+                if rows:
+                    return max(int(r["id"]) for r in rows)
+                top, window = low, window * 2
+        return 0
 
     def _count(self, filter: str) -> int:
         rows = self.conn.client.query(self.conn.name("passages"), filter=filter, output_fields=["count(*)"])
         return int(rows[0]["count(*)"])
 
-    def _article_rows(self) -> list[tuple[str, str, str | None, float, int]]:
-        rows = self.conn.query_all("articles", f"part == 0 and {self._visible}",
-                                   ["article_id", "title", "published", "added_at"])
-        sources: dict[int, str] = {}
-        for row in self.conn.query_all("sources", "article_id >= 0", ["article_id", "source"]):
-            aid = int(row["article_id"])
-            sources[aid] = min(sources.get(aid, row["source"]), row["source"])
-        return [(r["title"], sources[int(r["article_id"])], r["published"] or None, r["added_at"],
-                 int(r["article_id"])) for r in rows if int(r["article_id"]) in sources]
+    def _listed(self, order, offset: int, limit: int) -> list[tuple[str, str, str | None]]:
+        """A page of (title, source, published) in `order` (a sort key of a row holding
+        article_id, published and added_at): the sort reads those three small fields of every
+        committed article (Milvus queries have no ORDER BY); titles and sources are read for
+        the page only."""
+        with self.conn.lock:
+            keys = self.conn.query_all("articles", f"part == 0 and {self._visible}",
+                                       ["article_id", "published", "added_at"])
+            keys.sort(key=order)
+            sources: dict[int, str] = {}
+            listed: list[int] = []
+            position = 0
+            # An article whose sources a newer generation removed is not listed (source rows
+            # are not versioned): read further down the order until the page is full.
+            while len(listed) < offset + limit and position < len(keys):
+                ids = [int(k["article_id"]) for k in keys[position:position + offset + limit - len(listed)]]
+                position += len(ids)
+                for row in self.conn.query_all("sources", f"article_id in {ids}", ["article_id", "source"]):
+                    aid = int(row["article_id"])
+                    sources[aid] = min(sources.get(aid, row["source"]), row["source"])
+                listed.extend(aid for aid in ids if aid in sources)
+            page = listed[offset:offset + limit]
+            if not page:
+                return []
+            titles = {int(r["article_id"]): r for r in self.conn.query_all(
+                "articles", f"part == 0 and article_id in {page} and {self._visible}",
+                ["article_id", "title", "published"])}
+        return [(titles[aid]["title"], sources[aid], titles[aid]["published"] or None) for aid in page]
 
     @_guarded
     def list_articles(self, offset: int = 0, limit: int = 20) -> list[tuple[str, str, str | None]]:
-        rows = sorted(self._article_rows(), key=lambda r: (r[3], r[4]), reverse=True)
-        return [r[:3] for r in rows[offset:offset + limit]]
+        return self._listed(lambda k: (-k["added_at"], -int(k["article_id"])), offset, limit)
 
     @_guarded
     def latest_articles(self, offset: int = 0, limit: int = 20) -> list[tuple[str, str, str | None]]:
-        rows = self._article_rows()
-        dated = sorted((r for r in rows if r[2]), key=lambda r: (r[2], r[3], r[4]), reverse=True)
-        undated = sorted((r for r in rows if not r[2]), key=lambda r: (r[3], r[4]), reverse=True)
-        return [r[:3] for r in (dated + undated)[offset:offset + limit]]
+        # Dated first, newest publication first; then undated; ties newest added first.
+        return self._listed(lambda k: (not k["published"], _descending(k["published"] or ""),
+                                       -k["added_at"], -int(k["article_id"])), offset, limit)
 
     @_guarded
     def stats(self) -> StoreStats:
-        with self.conn.lock:
-            articles = self._count_in("articles", f"part == 0 and {self._visible}")
-            sources = self._count_in("sources", 'key != ""')
-            chunks = self._count(self._visible)
+        if all(key in self.state for key in COUNTS):  # kept by each commit: no count queries
+            articles, sources, chunks = (int(self.state[key]) for key in COUNTS)
+        else:
+            with self.conn.lock:
+                articles, sources, chunks = _counted(self.conn, self._visible)
         updated = self.state.get("updated_at")
         return StoreStats(articles=articles, sources=sources, chunks=chunks, generation=self.generation,
                           updated_at=float(updated) if updated else None)
-
-    def _count_in(self, role: str, filter: str) -> int:
-        rows = self.conn.client.query(self.conn.name(role), filter=filter, output_fields=["count(*)"])
-        return int(rows[0]["count(*)"])
 
     @_guarded
     def latest_generation(self) -> int:
@@ -516,20 +558,22 @@ class MilvusStorage:
 class MilvusWriter:
     """The builder's read-write access (an `IndexStorageWriter`); holds the lease while open."""
 
-    def __init__(self, directory: Path, manifest: Manifest) -> None:
+    def __init__(self, directory: Path, manifest: Manifest, lease_seconds: float = LEASE_SECONDS) -> None:
         self.conn = MilvusConnection(directory, manifest)
-        self.owner = uuid.uuid4().hex
+        self.lease = MilvusLease(self.conn, lease_seconds)
+        self._leased = False
         try:
             self._open()
         except BaseException:
-            self.conn.close()
+            self.close()
             raise
 
     @_guarded
     def _open(self) -> None:
         self.conn.create()
         self.conn.load()
-        self._take_lease()
+        self.lease.acquire()
+        self._leased = True
         self._state = self.conn.state()
         committed = int(self._state["generation"])
         # A killed run's rows (written past the committed generation) and deletions it left.
@@ -538,23 +582,6 @@ class MilvusWriter:
         self._finish_retired()
         self._sources = self._load_sources()
         self._pending: int | None = None
-
-    def _take_lease(self) -> None:
-        """Refuse while another indexer's lease is live; then hold ours (read back to catch a race)."""
-        raw = self.conn.get_meta("lease")
-        if raw:
-            lease = json.loads(raw)
-            if lease["owner"] != self.owner and lease["expires"] > time.time():
-                raise IndexLocked(f"another indexer is writing the Milvus index {self.conn.prefix!r} "
-                                  f"at {self.conn.uri}; try again when it has finished")
-        self._renew_lease()
-        time.sleep(0.05)
-        if json.loads(self.conn.get_meta("lease") or "{}").get("owner") != self.owner:
-            raise IndexLocked(f"another indexer took the Milvus index {self.conn.prefix!r} at the same time; "
-                              f"try again when it has finished")
-
-    def _renew_lease(self) -> None:
-        self.conn.set_meta("lease", json.dumps({"owner": self.owner, "expires": time.time() + LEASE_SECONDS}))
 
     def _load_sources(self) -> dict[str, SourceRecord]:
         """Sources whose article is committed (a killed run's new ones point nowhere: dropped)."""
@@ -602,11 +629,22 @@ class MilvusWriter:
     def reserve_chunk_ids(self, count: int) -> int:
         return self._next("next_chunk_id", count)
 
+    @_guarded
     def begin(self) -> None:
+        if not self.lease.renew():  # it lapsed: claim again, and go on only if nobody wrote since
+            self.lease.acquire()
+            if int(self.conn.state()["generation"]) != self.generation:
+                self.lease.release()
+                self._leased = False
+                raise IndexLocked(f"this indexer's lease on the Milvus index {self.conn.prefix!r} lapsed and another "
+                                  f"indexer changed the index meanwhile; nothing was written: run the indexer again")
         self._pending = self.generation + 1
+        self._sources_before = dict(self._sources)  # what a rollback restores
         self._source_changes: dict[str, SourceRecord | None] = {}
         self._new_hashes: dict[int, str] = {}
         self._published: dict[int, str] = {}
+        self._added_chunks = 0
+        self._orphan_chunks = 0
 
     @_guarded
     def add_article(self, article: Article) -> int:
@@ -631,6 +669,7 @@ class MilvusWriter:
         if not chunks:
             return
         published = self._published.get(article_id, "")
+        self._added_chunks += len(chunks)
         self.conn.client.insert(self.conn.name("passages"), [
             {"id": first_id + n, "article_id": article_id, "gen": self._pending, "ordinal": c.ordinal,
              "start": c.start, "end": c.end, "published": published,
@@ -667,10 +706,12 @@ class MilvusWriter:
         orphans = [aid for aid in self._hashes if aid not in referenced]
         self._orphans = orphans
         if not orphans:
+            self._orphan_chunks = 0
             return 0
         rows = self.conn.client.query(self.conn.name("passages"),
                                       filter=f"article_id in {orphans}", output_fields=["count(*)"])
-        return int(rows[0]["count(*)"])
+        self._orphan_chunks = int(rows[0]["count(*)"])
+        return self._orphan_chunks
 
     @_guarded
     def commit(self) -> int:
@@ -678,14 +719,19 @@ class MilvusWriter:
         # open), then the one upsert of `state` that switches readers; then the retired rows go.
         self._write_sources(self._source_changes)
         orphans = getattr(self, "_orphans", [])
-        self._state = {"generation": self._pending, "retired": orphans, "updated_at": time.time()}
+        if all(key in self._state for key in COUNTS):
+            articles, passages = int(self._state["articles"]), int(self._state["passages"])
+        else:  # an index written before the commit record kept counts: count once
+            articles, _, passages = _counted(self.conn, _visible(self._state))
+        self._state = {"generation": self._pending, "retired": orphans, "updated_at": time.time(),
+                       "articles": articles + len(self._new_hashes) - len(orphans), "sources": len(self._sources),
+                       "passages": passages + self._added_chunks - self._orphan_chunks}
         self.conn.set_meta("state", json.dumps(self._state))
         self._hashes.update(self._new_hashes)
         for aid in orphans:
             self._hashes.pop(aid, None)
         self._pending, self._orphans = None, []
         self._finish_retired()
-        self._renew_lease()
         return self.generation
 
     @_guarded
@@ -695,7 +741,7 @@ class MilvusWriter:
         for role in ("passages", "articles"):
             self.conn.client.delete(self.conn.name(role), filter=f"gen == {self._pending}")
         self._pending = None
-        self._sources = self._load_sources()
+        self._sources = self._sources_before
 
     @_guarded
     def prune(self, keep_generations: int) -> None:
@@ -711,9 +757,9 @@ class MilvusWriter:
 
     def close(self) -> None:
         try:
-            if json.loads(self.conn.get_meta("lease") or "{}").get("owner") == self.owner:
-                self.conn.set_meta("lease", json.dumps({"owner": "", "expires": 0}))
-        except Exception:  # noqa: BLE001 - the lease expires by itself
+            if self._leased:
+                self.lease.release()
+        except Exception:  # noqa: BLE001 - our claim lapses by itself
             log.warning("could not release the Milvus lease", exc_info=True)
         self.conn.close()
 

@@ -83,3 +83,41 @@ def test_a_reader_follows_new_generations_through_the_interface(tmp_path, encode
     assert second.storage.shares_files_with(first.storage)
     assert second.stats().articles == 2
     assert _titles(second, [i for i, _ in second.keyword_search("Person1", 5)]) == {"Brackwell council story number 1"}
+
+
+def test_pages_of_articles_and_the_last_passage_read_alike_on_every_backend(tmp_path, encoder, storage):
+    articles, index = tmp_path / "articles", tmp_path / "index"
+    articles.mkdir()
+    for name, (date, title, body) in STORIES.items():
+        front = f"date: {date}\n" if date else ""
+        (articles / name).write_text(f"---\ntitle: {title}\n{front}---\n{body}\n\nIt was news in Port Elms.\n")
+    (articles / "a-copy.md").write_text((articles / "may.md").read_text())  # one article, two sources
+    builder = IndexBuilder(index, encoder, storage=storage)
+    builder.update(articles)
+    snapshot = IndexReader(index).snapshot
+    latest = snapshot.latest_articles(0, 10)
+    assert [title for title, _, _ in latest] == ["Harbour bridge toll", "Harbour bridge closes again",
+                                                 "Harbour bridge reopens", "Harbour bridge history"]
+    assert latest[1][1].endswith("a-copy.md") and latest[3][2] is None  # the first source; undated last
+    assert snapshot.latest_articles(1, 2) == latest[1:3] and snapshot.latest_articles(4, 5) == []
+    listed = snapshot.list_articles(0, 10)
+    assert sorted(listed) == sorted(latest)
+    assert snapshot.list_articles(2, 1) == listed[2:3] and snapshot.list_articles(3, 5) == listed[3:]
+    last = snapshot.last_chunk_id()
+    assert last == max(snapshot.chunk_ids_after(0))
+    stats = snapshot.stats()
+    assert (stats.articles, stats.sources, stats.chunks) == (4, 5, len(snapshot.chunk_ids_after(0)))
+    assert snapshot.term_chunk_counts(["harbour"]) == (stats.chunks, {"harbour": 4})
+
+    newest = snapshot.chunks([last])[last].source
+    (articles / newest.rsplit("/", 1)[-1]).unlink()  # the article with the highest passage ids goes
+    if newest.endswith(("may.md", "a-copy.md")):
+        (articles / "may.md").unlink(missing_ok=True)
+        (articles / "a-copy.md").unlink(missing_ok=True)
+    builder.update(articles)
+    after = IndexReader(index).snapshot
+    assert after.last_chunk_id() == max(after.chunk_ids_after(0)) < last
+    assert len(after.latest_articles(0, 10)) == 3 and after.list_articles(3, 1) == []
+    stats = after.stats()
+    assert (stats.articles, stats.chunks) == (3, len(after.chunk_ids_after(0)))
+    assert stats.sources == len(list(articles.iterdir()))
