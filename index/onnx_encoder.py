@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .encoder import BATCH_SIZE, ForwardPass, PooledEncoder, normalise
+from .encoder import ForwardPass, PooledEncoder, normalise
 from .errors import ModelNotFound
 from .onnx_export import export_int8
 
@@ -97,14 +97,14 @@ class OnnxEncoder(PooledEncoder):
         return (tokens * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit-length vectors for questions."""
+        """Unit-length vectors for questions, each embedded on its own: the int8 model scales
+        its activations per batch, so a question batched with others would get a slightly
+        different vector (cosine down to 0.989) and could get another answer than alone."""
         self.warm_up()
         out = np.zeros((len(texts), self._dimension), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for start in range(0, len(order), BATCH_SIZE):
-            batch = order[start:start + BATCH_SIZE]
-            tokens, mask, _ = self._run([texts[i] for i in batch])
-            out[batch] = self._mean_pool(tokens, mask)
+        for row, text in enumerate(texts):
+            tokens, mask, _ = self._run([text])
+            out[row] = self._mean_pool(tokens, mask)[0]
         return normalise(out)
 
     def _forward(self, texts: Sequence[str]) -> ForwardPass:

@@ -61,6 +61,16 @@ def test_onnx_and_torch_vectors_agree(encoder, torch_encoder):
     assert not np.allclose(alone, onnx.sentences[0][1], atol=1e-3)
 
 
+def test_a_question_gets_the_same_vector_alone_or_with_others(encoder):
+    """The int8 model scales activations per batch: questions are embedded one by one, so an
+    answer never depends on which other questions were asked at the same moment."""
+    questions = ["who led the Chinese delegation?", "How many lanes did the bridge open with in 1932, "
+                 "and who cut the ribbon at the ceremony attended by several hundred residents?", "when?"]
+    together = encoder.encode_queries(questions)
+    for row, question in enumerate(questions):
+        assert np.array_equal(together[row], encoder.encode_queries([question])[0])
+
+
 def test_manifest_records_backend_and_exact_index(seed_index):
     manifest = Manifest.load(seed_index)
     assert (manifest.backend, manifest.vector_index) == ("onnx", "Flat")
