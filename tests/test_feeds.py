@@ -240,7 +240,9 @@ def test_a_private_entry_link_is_named_as_such_and_never_fetched(site):
         texts.text(FeedEntry(f"{site.base}/news/bridge.html", "Bridge", None, None, None, ["Short."]))
     long_text = texts.text(FeedEntry(f"{site.base}/news/bridge.html", "Bridge", None, None, None, ["word " * 70]))
     assert long_text.source == "feed" and "loopback" in long_text.page_note
-    assert site.paths(start) == []
+    # Neither the page nor its robots.txt was asked for (an earlier test's slow feed request may
+    # still reach the shared site meanwhile: only this test's paths are checked).
+    assert not {"/news/bridge.html", "/robots.txt"} & set(site.paths(start))
 
 
 def test_retention_removes_old_feed_articles_and_never_fetches_them_again(site, folders):
