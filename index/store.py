@@ -287,10 +287,8 @@ class DocumentReader:
         match = " OR ".join('"' + term.replace('"', '""') + '"' for term in terms[:64])
         if title_weight > 0 and self._titled:
             rank = f"bm25(chunk_text, 1.0, {float(title_weight)!r})"
-        else:
-            rank = "bm25(chunk_text)"
-            if self._titled:  # the passage text alone, as an index without titles ranks it
-                match = f"text : ({match})"
+        else:  # the passage text alone (a column filter that holds for either layout)
+            rank, match = "bm25(chunk_text)", f"text : ({match})"
         sql = f"SELECT rowid, {rank} FROM chunk_text WHERE chunk_text MATCH ? ORDER BY {rank} LIMIT ?"
         if allowed is None:
             rows = self.db.execute(sql, (match, k)).fetchall()

@@ -5,8 +5,9 @@ the signals of `features.py`: how similar it is to the question, how much of the
 holds, and whether it holds what the question asks for beyond the question's own words. The
 best sentence of each passage is that passage's quote; a neighbouring sentence joins it when
 it is nearly as likely to hold the answer, so an answer spanning two sentences is quoted whole
-(across a paragraph break too: news paragraphs are often one sentence long). Scrape junk (photo credits, "Related:", newsletter promos) is
-never quoted, and a leading dateline ("WASHINGTON (CNN) —") is left out of the quote.
+(across a paragraph break too: news paragraphs are often one sentence long). Scrape junk
+(photo credits, "Related:", newsletter promos, link labels) is never quoted, and a leading
+dateline ("WASHINGTON (CNN) —") is left out of the quote.
 """
 
 from __future__ import annotations
