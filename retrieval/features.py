@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from newsqa.index import keyword_terms, stem_words
+
 from .config import NEAR_TOKENS
 from .hybrid import RetrievedPassage
 from .terms import QuestionTerms, passage_terms
@@ -62,12 +64,15 @@ class QuestionProfile:
     terms: QuestionTerms
     kind: str | None
     bigrams: frozenset[tuple[int, int]] = field(default_factory=frozenset)
+    # Every stem of the question's content words, the one-letter ones too ("4" of "Channel 4",
+    # "s" of "UK’s") that `terms` leaves out: a word the question says is never news.
+    said: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
     def of(cls, question: str, terms: QuestionTerms) -> "QuestionProfile":
         columns = [terms.column(stem) for stem in terms.question_order]
         pairs = frozenset((a, b) for a, b in zip(columns, columns[1:]) if a is not None and b is not None and a != b)
-        return cls(terms, answer_kind(question), pairs)
+        return cls(terms, answer_kind(question), pairs, frozenset(stem_words(keyword_terms(question))))
 
 
 @dataclass
@@ -131,7 +136,8 @@ class SentenceFeaturizer:
         first_word = np.zeros(len(text.words), bool)
         if len(text.words):
             first_word[np.r_[0, np.flatnonzero(np.diff(rows_of)) + 1]] = True
-        novel = content & ~matched & inside
+        said = np.fromiter((stem in profile.said for stem in text.stems), bool, len(text.stems))
+        novel = content & ~matched & ~said & inside
         novel_name = novel & capital & ~first_word & ~date  # "Monday" is not a name
         novel_number = novel & number
         novel_date = novel & date

@@ -135,6 +135,19 @@ def test_an_echo_of_the_question_holds_nothing_new_and_the_answer_does():
     assert features["bigrams"][answer] > 0 and features["cos_gap"][echo] == 0.0
 
 
+def test_an_echo_with_one_letter_words_is_still_an_echo_and_never_quoted():
+    # "4" and the "s" of "UK’s" are too short to weigh in the question's terms, yet the
+    # question says them: repeating them is no news.
+    question = "Which new Channel 4 series about the UK’s toilets has provoked complaints?"
+    passage = _passage(1, ["Which new Channel 4 series about the UK’s toilets has provoked complaints?",
+                           "Flush Hour drew 1,000 complaints about toilets."],
+                       [[1.0, 0.0], [0.6, 0.8]], rank=0)
+    features = _features(question, [passage])
+    assert features["novel_words"][0] == 0.0 and features["novel_words"][1] > 0
+    quotes = QuotePicker(LinearRanker.hand_set()).pick(question, np.asarray([1.0, 0.0], np.float32), [passage])
+    assert quotes[0].text.startswith("Flush Hour")
+
+
 def test_the_answer_kind_follows_the_question_word():
     passage = _passage(1, ["The bridge opened in 1932 with 4 lanes and Mayor Jack Lang cut the ribbon."],
                        [[1.0, 0.0]], rank=0)
