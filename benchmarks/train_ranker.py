@@ -14,7 +14,11 @@ running the real QuotePicker and QuestionAnswerer with the fitted ranker:
   the other half (and the reverse);
 - `all`: fitted on everything (in-sample), the model `--save` writes;
 - `--recency`: the picker's recency settings on each half of a dated set's weeks;
-- `--lightgbm`: gradient-boosted trees (lambdarank) cross-set, for comparison.
+- `--lightgbm`: gradient-boosted trees (lambdarank) cross-set, for comparison;
+- `--listwise L`: a linear model fitted on each question's choice of one sentence among all
+  its candidates (a softmax over them, the recency bonus as a fixed offset, echoes and scrape
+  junk left out, as the picker leaves them), L2-pulled towards the hand-set weights by L;
+  cross-set and per half of news_dev.
 
     .venv/bin/python benchmarks/train_ranker.py ../shared/eval/xquad_en ../shared/eval/covidqa \\
         ../shared/eval/news_dev [--index-root DIR] [--save]
@@ -33,6 +37,8 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+from scipy.optimize import minimize
+from scipy.special import logsumexp
 from sklearn.linear_model import LogisticRegression
 
 from newsqa.bot.app import NewsqaApp
@@ -43,7 +49,7 @@ from newsqa.retrieval.answerer import PASSAGES_PER_ANSWER, clean_question
 from newsqa.retrieval.evaluation import TOP_K, EvalQuestion, QualityReport, answer_in, load_questions, score_answer_set
 from newsqa.retrieval.features import FEATURES, QuestionProfile, SentenceFeaturizer
 from newsqa.retrieval.hybrid import HybridRetriever, RetrievedPassage
-from newsqa.retrieval.quotes import QuotePicker
+from newsqa.retrieval.quotes import NOVEL_WORDS, Quote, QuotePicker, junk_sentences
 from newsqa.retrieval.ranker import RANKER_FILE, LinearRanker
 from newsqa.retrieval.terms import QuestionTerms
 from newsqa.retrieval.timeframe import TimeFrame, time_frame
@@ -143,6 +149,47 @@ def fit(parts: Sequence[Sequence[Case]]) -> LinearRanker:
                         model.coef_[0].astype(np.float32), 0.0)
 
 
+def _choice_rows(case: Case, picker: QuotePicker) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """A question's candidate sentences as the picker may quote them (features, labels, recency
+    offset), or None when none or all of them hold the answer."""
+    passage_of = np.concatenate([np.full(len(p.chunk.sentences), n) for n, p in enumerate(case.passages)]
+                                or [np.zeros(0, int)])
+    quotable = case.features[:, NOVEL_WORDS] > 0
+    quotable &= ~np.concatenate([junk_sentences(p.chunk) for p in case.passages] or [np.zeros(0, bool)])
+    recency = np.asarray([picker.with_recency(Quote(p, 0, 0, 0.0, 0.0, 0.0, 0.0), case.frame).recency
+                          for p in case.passages])
+    labels = case.labels[quotable] == 1
+    if not labels.any() or labels.all():
+        return None
+    return case.features[quotable], labels, recency[passage_of[quotable]] if len(recency) else np.zeros(0)
+
+
+def fit_listwise(parts: Sequence[Sequence[Case]], pull: float) -> LinearRanker:
+    """A linear ranker maximising, per question, the likelihood that the softmax over its
+    candidate sentences picks one holding the answer (each part weighing the same), with an L2
+    pull of strength `pull` towards the hand-set weights (scipy's L-BFGS)."""
+    picker = QuotePicker(LinearRanker.hand_set())
+    groups = [[rows for case in cases if (rows := _choice_rows(case, picker)) is not None] for cases in parts]
+    scale = np.vstack([x for group in groups for x, _, _ in group]).std(axis=0)
+    scale[scale == 0] = 1.0
+    groups = [[(x / scale, y, offset) for x, y, offset in group] for group in groups if group]
+    start = LinearRanker.hand_set().weights.astype(np.float64) * scale
+
+    def loss(weights: np.ndarray) -> tuple[float, np.ndarray]:
+        value, gradient = pull * float((weights - start) @ (weights - start)), 2 * pull * (weights - start)
+        for group in groups:
+            for x, y, offset in group:
+                scores = x @ weights + offset
+                every, held = logsumexp(scores), logsumexp(scores[y])
+                value += (every - held) / len(group)
+                gradient += (np.exp(scores - every) @ x - np.exp(scores[y] - held) @ x[y]) / len(group)
+        return value, gradient
+
+    fitted = minimize(loss, start.copy(), jac=True, method="L-BFGS-B", options={"maxiter": 300}).x
+    return LinearRanker(FEATURES, np.zeros(len(FEATURES), np.float32), scale.astype(np.float32),
+                        fitted.astype(np.float32), 0.0)
+
+
 class TreeRanker:
     """A LightGBM lambdarank model behind the ranker's `score` (for comparison only: the
     product reads linear models)."""
@@ -206,6 +253,9 @@ def main() -> None:
                              "half of the dated sets' weeks.")
     parser.add_argument("--lightgbm", action="store_true",
                         help="Also score gradient-boosted trees (lambdarank) cross-set; needs `pip install lightgbm`.")
+    parser.add_argument("--listwise", type=float, nargs="*", default=[], metavar="PULL",
+                        help="Also fit listwise (softmax per question) linear rankers with these pulls towards "
+                             "the hand-set weights, cross-set and per half of the dated sets.")
     parser.add_argument("--save", action="store_true", help=f"Write the model fitted on all sets to {RANKER_FILE}.")
     args = parser.parse_args()
     app = NewsqaApp(load_settings())
@@ -243,6 +293,7 @@ def main() -> None:
         first, second = halves(dataset.cases)
         others = [d.cases for d in datasets if d is not dataset]
         for train, test, name in ((first, second, "odd weeks"), (second, first, "even weeks")):
+            print(row(f"hand-set, {dataset.name} weeks other than the {name}", score(dataset, test, hand)), flush=True)
             print(row(f"{dataset.name} halves (fit on the others + {name}, scored on the other weeks)",
                       score(dataset, test, fit([*others, train]))), flush=True)
     if args.recency:
@@ -262,6 +313,20 @@ def main() -> None:
             others = [d.cases for d in datasets if d is not held]
             print(row(f"LightGBM lambdarank, cross-set (fit on {', '.join(d.name for d in datasets if d is not held)})",
                       score(held, held.cases, fit_lightgbm(others))), flush=True)
+    for pull in args.listwise:
+        for held in datasets if len(datasets) > 1 else []:
+            others = [d.cases for d in datasets if d is not held]
+            print(row(f"listwise, pull {pull}, cross-set (fit on {', '.join(d.name for d in datasets if d is not held)})",
+                      score(held, held.cases, fit_listwise(others, pull))), flush=True)
+        for dataset in datasets:
+            if not any(c.question.as_of for c in dataset.cases):
+                continue
+            first, second = halves(dataset.cases)
+            others = [d.cases for d in datasets if d is not dataset]
+            for train, test, name in ((first, second, "odd weeks"), (second, first, "even weeks")):
+                print(row(f"listwise, pull {pull}, {dataset.name} halves (fit on the others + {name}, "
+                          f"scored on the other weeks)", score(dataset, test, fit_listwise([*others, train], pull))),
+                      flush=True)
     everything = fit([d.cases for d in datasets])
     for dataset in datasets:
         print(row("all (in-sample)", score(dataset, dataset.cases, everything)), flush=True)

@@ -51,6 +51,11 @@ def _relative_spans(chunk: StoredChunk) -> tuple[tuple[int, int], ...]:
     return tuple((sentence.start - chunk.start, sentence.end - chunk.start) for sentence in chunk.sentences)
 
 
+def junk_sentences(chunk: StoredChunk) -> np.ndarray:
+    """Per sentence of a passage: page furniture, never quoted."""
+    return _junk_sentences(chunk.text, _relative_spans(chunk))
+
+
 @lru_cache(maxsize=PASSAGE_TERMS_CACHE)
 def _junk_sentences(text: str, spans: tuple[tuple[int, int], ...]) -> np.ndarray:
     """Per sentence of a passage: page furniture (cached with the passage's words)."""
@@ -115,13 +120,13 @@ class QuotePicker:
             sentence_scores = scores[rows].astype(np.float64)
             chunk = passage.chunk
             echo = features.matrix[rows, NOVEL_WORDS] == 0  # holds nothing the question does not
-            sentence_scores[echo | _junk_sentences(chunk.text, _relative_spans(chunk))] = -math.inf
+            sentence_scores[echo | junk_sentences(chunk)] = -math.inf
             if not np.isfinite(sentence_scores).any():
                 continue
             presence = features.presence[index]
             quote = self._quote(passage, sentence_scores, presence, terms, total,
                                 cosine=features.matrix[rows, COS_SENTENCE])
-            quotes.append(self._with_recency(quote, frame))
+            quotes.append(self.with_recency(quote, frame))
         return sorted(quotes, key=lambda q: -q.score)
 
     def _quote(self, passage: RetrievedPassage, scores: np.ndarray, presence: np.ndarray,
@@ -151,7 +156,7 @@ class QuotePicker:
         return Quote(passage, start, end, float(scores[best]), max(float(cosine[best]), passage.dense),
                      quote_coverage, passage_coverage)
 
-    def _with_recency(self, quote: Quote, frame: TimeFrame | None) -> Quote:
+    def with_recency(self, quote: Quote, frame: TimeFrame | None) -> Quote:
         """`quote` with the recency its question asks for added to its score."""
         if frame is None:
             return quote
