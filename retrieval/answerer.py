@@ -19,6 +19,7 @@ from .config import (
     MIN_STANDALONE_WORDS,
     SUBSTITUTE_MIN_COSINE,
     COVERAGE_WEIGHT,
+    FOCUS_WEIGHT,
     MAX_QUESTION_CHARS,
     MIN_FOLLOWING_RELEVANCE,
     MIN_RELEVANCE,
@@ -59,7 +60,7 @@ class QuestionAnswerer:
                  min_relevance: float = MIN_RELEVANCE, coverage_weight: float = COVERAGE_WEIGHT,
                  min_following_relevance: float = MIN_FOLLOWING_RELEVANCE,
                  passage_coverage_weight: float = PASSAGE_COVERAGE_WEIGHT,
-                 passages_per_answer: int = PASSAGES_PER_ANSWER) -> None:
+                 passages_per_answer: int = PASSAGES_PER_ANSWER, focus_weight: float = FOCUS_WEIGHT) -> None:
         self.reader = reader
         self.encoder = encoder
         self.retriever = retriever or HybridRetriever()
@@ -69,6 +70,7 @@ class QuestionAnswerer:
         self.min_following_relevance = min(min_following_relevance, min_relevance)
         self.passage_coverage_weight = passage_coverage_weight
         self.passages_per_answer = passages_per_answer
+        self.focus_weight = focus_weight
 
     def ask(self, question: str, k: int = 3, *, as_of: date | None = None,
             since: date | None = None) -> AnswerSet:
@@ -114,7 +116,12 @@ class QuestionAnswerer:
         window = frame.window if frame is not None else None
         passages = self.retriever.search(snapshot, question, vector, k=max(k, 1) * self.passages_per_answer,
                                          window=window)
-        return self.picker.pick(question, vector, passages, QuestionTerms.of(question, snapshot), frame)
+        return self.picker.pick(question, vector, passages, self.terms(question, snapshot), frame)
+
+    def terms(self, question: str, snapshot: IndexSnapshot) -> QuestionTerms:
+        """The question's words, weighted by `snapshot`'s term statistics (or a `PassagePool`'s,
+        which answers the same call) and by its focus."""
+        return QuestionTerms.of(question, snapshot, self.focus_weight)
 
     def scoring_config(self) -> dict[str, object]:
         """Every scoring parameter in force (retrieval, picking, not-found rule, the ranker's
@@ -125,7 +132,7 @@ class QuestionAnswerer:
             "retrieval": {"rrf_k": retriever.rrf_k, "dense_weight": retriever.dense_weight,
                           "keyword_weight": retriever.keyword_weight, "candidates": retriever.candidates,
                           "title_weight": retriever.title_weight},
-            "passages_per_answer": self.passages_per_answer,
+            "passages_per_answer": self.passages_per_answer, "focus_weight": self.focus_weight,
             "not_found": {"min_relevance": self.min_relevance, "coverage_weight": self.coverage_weight,
                           "passage_coverage_weight": self.passage_coverage_weight,
                           "min_following_relevance": self.min_following_relevance},

@@ -65,6 +65,11 @@ NEAR_TOKENS = 6
 # Stems at least this long also match when one extends the other: porter leaves
 # "russia"/"russian" apart.
 PREFIX_STEM_CHARS = 5
+# A question of several sentences ("NASA named the Artemis II crew this week. How many
+# astronauts were selected?"): the words of the sentence that asks weigh this many times the
+# scene-setting ones in the coverage signals. A round 2, not fitted: news_dev (the only set
+# with such questions in number) measured 1.5-3 alike, see docs/quality.md.
+FOCUS_WEIGHT = 2.0
 
 # -- follow-ups in a conversation (followup.py) ------------------------------------------
 # A message with this many content words (or more) can stand alone.

@@ -94,7 +94,7 @@ class PassagePool:
             return {}
         average = float(self._lengths.mean()) or 1.0
         scores: dict[int, float] = {}
-        for stem, idf in zip(terms.stems, terms.weights):
+        for stem, idf in zip(terms.stems, terms.bm25_weights):
             for row, tf in self._postings.get(stem, ()):
                 norm = tf + BM25_K1 * (1 - BM25_B + BM25_B * self._lengths[row] / average)
                 scores[row] = scores.get(row, 0.0) + float(idf) * tf * (BM25_K1 + 1) / norm
@@ -142,7 +142,7 @@ class PoolAnswerer:
                 pool: PassagePool, k: int) -> AnswerSet:
         answerer = self.answerer
         retriever = answerer.retriever
-        terms = QuestionTerms.of(question, pool)  # the pool answers term statistics from its cache
+        terms = answerer.terms(question, pool)  # the pool answers term statistics from its cache
         if best < answerer.min_relevance and not pool.may_hold(terms):
             return AnswerSet(question=question, found=False, answers=[])  # cannot pass the not-found rule
         top = np.argsort(-dense)[:retriever.candidates]

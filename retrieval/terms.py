@@ -16,10 +16,10 @@ from functools import lru_cache
 
 import numpy as np
 
-from newsqa.index import STOPWORDS, IndexSnapshot, keyword_terms, stem_words
+from newsqa.index import STOPWORDS, IndexSnapshot, SentenceSplitter, keyword_terms, stem_words
 from newsqa.index.text import WORD
 
-from .config import PREFIX_STEM_CHARS
+from .config import FOCUS_WEIGHT, PREFIX_STEM_CHARS
 
 # Passages whose words' stems are kept between questions (~8 KB each with the text they are
 # keyed by: at most ~32 MB).
@@ -65,13 +65,31 @@ def passage_terms(text: str) -> PassageTerms:
     return PassageTerms(offsets, words, tuple(sys.intern(stem) for stem in stem_words(words)), *flags)
 
 
+def asking_sentence(question: str) -> str | None:
+    """The sentence of a question of several that asks (the last holding a "?", else the
+    last): "NASA named the crew this week. How many astronauts were selected?" asks the
+    second. None for a question of one sentence."""
+    sentences = [question[span.start:span.end] for span in SentenceSplitter().split(question)]
+    if len(sentences) < 2:
+        return None
+    return next((s for s in reversed(sentences) if "?" in s), sentences[-1])
+
+
+def _content_stems(text: str) -> tuple[str, ...]:
+    # One-letter leftovers ("s" of "Russia's" stems to "") carry no meaning.
+    return tuple(s for s in stem_words(keyword_terms(text)) if len(s) >= 2)
+
+
 @dataclass(frozen=True)
 class QuestionTerms:
-    """The question's content-word stems and their IDF weights in one index."""
+    """The question's content-word stems and their weights in one index: each stem's IDF,
+    times `focus_weight` for the words of the sentence that asks when the question has
+    scene-setting sentences before it."""
 
     stems: tuple[str, ...]
-    weights: np.ndarray  # one IDF per stem; rare words weigh more
+    weights: np.ndarray  # per stem: how much holding it counts (IDF, rare words weigh more; focus)
     question_order: tuple[str, ...] = ()  # the stems as they follow one another in the question
+    idf: np.ndarray | None = None  # per stem: the IDF alone, as BM25 weighs it (None: `weights`)
     _columns: dict[str, int | None] = field(default_factory=dict, compare=False, repr=False)
     # Long stems by their first PREFIX_STEM_CHARS letters: stems that extend one another share them.
     _heads: dict[str, list[tuple[int, str]]] = field(default_factory=dict, compare=False, repr=False)
@@ -82,19 +100,32 @@ class QuestionTerms:
                 self._heads.setdefault(stem[:PREFIX_STEM_CHARS], []).append((n, stem))
 
     @classmethod
-    def of(cls, question: str, snapshot: IndexSnapshot | None = None) -> "QuestionTerms":
-        """Stems of `question`, weighted by `snapshot`'s term statistics (equal weights without)."""
-        # One-letter leftovers ("s" of "Russia's" stems to "") carry no meaning.
-        order = tuple(s for s in stem_words(keyword_terms(question)) if len(s) >= 2)
+    def of(cls, question: str, snapshot: IndexSnapshot | None = None,
+           focus_weight: float = FOCUS_WEIGHT) -> "QuestionTerms":
+        """Stems of `question`, weighted by `snapshot`'s term statistics (equal weights
+        without), the asking sentence's `focus_weight` times."""
+        order = _content_stems(question)
         stems = tuple(dict.fromkeys(order))
         if not stems:
             return cls((), np.zeros(0, np.float32))
         if snapshot is None:
-            return cls(stems, np.ones(len(stems), np.float32), order)
-        total, counts = snapshot.term_chunk_counts(stems)
-        # BM25's IDF; a word no chunk holds gets the highest weight (it is what the corpus lacks).
-        weights = [math.log(1 + (total - counts.get(s, 0) + 0.5) / (counts.get(s, 0) + 0.5)) for s in stems]
-        return cls(stems, np.asarray(weights, np.float32), order)
+            idf = np.ones(len(stems), np.float32)
+        else:
+            total, counts = snapshot.term_chunk_counts(stems)
+            # BM25's IDF; a word no chunk holds gets the highest weight (it is what the corpus lacks).
+            idf = np.asarray([math.log(1 + (total - counts.get(s, 0) + 0.5) / (counts.get(s, 0) + 0.5))
+                              for s in stems], np.float32)
+        asking = asking_sentence(question) if focus_weight != 1.0 else None
+        if asking is None:
+            return cls(stems, idf, order)
+        focus = set(_content_stems(asking))
+        weights = idf * np.asarray([focus_weight if s in focus else 1.0 for s in stems], np.float32)
+        return cls(stems, weights, order, idf)
+
+    @property
+    def bm25_weights(self) -> np.ndarray:
+        """Per stem: the IDF that BM25 weighs it by (the focus left out, as FTS5 ranks)."""
+        return self.weights if self.idf is None else self.idf
 
     def columns_of(self, stems: Sequence[str]) -> np.ndarray:
         """Per stem of `stems`: the question stem it matches, or -1."""

@@ -14,7 +14,7 @@ from newsqa.retrieval.hybrid import RetrievedPassage
 from newsqa.retrieval.features import FEATURES, QuestionProfile, SentenceFeaturizer
 from newsqa.retrieval.quotes import Quote, QuotePicker
 from newsqa.retrieval.ranker import LinearRanker
-from newsqa.retrieval.terms import QuestionTerms
+from newsqa.retrieval.terms import QuestionTerms, asking_sentence
 
 EXAMPLE = "who led the Chinese delegation?"
 LI_SENTENCE = "China also confirmed Tuesday it would send a delegation led by Politburo member Li Hongzhong."
@@ -146,6 +146,32 @@ def test_an_echo_with_one_letter_words_is_still_an_echo_and_never_quoted():
     assert features["novel_words"][0] == 0.0 and features["novel_words"][1] > 0
     quotes = QuotePicker(LinearRanker.hand_set()).pick(question, np.asarray([1.0, 0.0], np.float32), [passage])
     assert quotes[0].text.startswith("Flush Hour")
+
+
+@pytest.mark.parametrize(("question", "asking"), [
+    ("Harry Belafonte died this week. He was the first Black man to receive which award?",
+     "He was the first Black man to receive which award?"),
+    ("Which award did Belafonte receive first? He died this week.", "Which award did Belafonte receive first?"),
+    ("Miami beat the Bucks. Miami is the first No. 8 seed to win since:", "Miami is the first No. 8 seed to win since:"),
+    ("Who is Russia's defense minister?", None),
+])
+def test_the_asking_sentence_of_a_question_of_several(question, asking):
+    assert asking_sentence(question) == asking
+
+
+def test_the_sentence_that_asks_outweighs_the_scene_setting_one():
+    """A quiz question sets the scene before it asks: a sentence repeating the scene is the
+    topic, the one holding what the asking sentence says is the answer."""
+    question = ("Harry Belafonte, a trailblazing activist, actor and singer, died this week at age 96. "
+                "He was the first Black man to receive which award?")
+    sentences = ["Singer Harry Belafonte, an actor and activist, died this week at age 96, his family said.",
+                 "He was the first Black man to receive a Tony award."]
+    passage = _passage(1, sentences, [[1.0, 0.0], [1.0, 0.0]], rank=0)
+    vector = np.asarray([1.0, 0.0], np.float32)
+    picker = QuotePicker(LinearRanker.hand_set(), extend_margin=0.0)
+    for focus_weight, quoted in ((2.0, sentences[1]), (1.0, sentences[0])):
+        terms = QuestionTerms.of(question, focus_weight=focus_weight)
+        assert picker.pick(question, vector, [passage], terms)[0].text == quoted
 
 
 def test_the_answer_kind_follows_the_question_word():
