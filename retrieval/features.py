@@ -43,11 +43,13 @@ FEATURES: tuple[str, ...] = (
 _ASKS_NUMBER = re.compile(r"\bhow (many|much|long|old|far|large|big|often|high|tall|fast)\b|"
                           r"\bwhat (number|percentage|percent|share|amount|rate|price|age)\b", re.I)
 _ASKS_DATE = re.compile(r"\bwhen\b|\b(what|which) (year|date|day|month|time|decade|century)\b", re.I)
-_ASKS_NAME = re.compile(r"\bwho(m|se)?\b|\b(which|what)\b|\bwhere\b|\bname\b", re.I)
+# "what" alone asks for anything (a thing, an act, a reason), rarely a name: no kind.
+_ASKS_NAME = re.compile(r"\bwho(m|se)?\b|\bwhich\b|\bwhere\b|\bname\b", re.I)
 
 
 def answer_kind(question: str) -> str | None:
-    """"number", "date", "name" or None: the kind of thing the question asks for."""
+    """"number", "date", "name" or None: the kind of thing the question asks for ("who",
+    "which", "where" or a name: a name; "what" alone: none)."""
     if _ASKS_NUMBER.search(question):
         return "number"
     if _ASKS_DATE.search(question):

@@ -72,7 +72,7 @@ class LinearRanker:
     def hand_set(cls) -> "LinearRanker":
         """The weights before the learned ranker (cosine, coverage, answer-type cue, rank and
         passage coverage); the baseline `benchmarks/train_ranker.py` compares against."""
-        weights = {"cos_sentence": 3.0, "coverage": 1.0, "type_match": 0.1, "rank_prior": 0.2,
+        weights = {"cos_sentence": 3.0, "coverage": 1.0, "type_match": 0.3, "rank_prior": 0.2,
                    "passage_coverage": 1.5}
         vector = np.asarray([weights.get(name, 0.0) for name in FEATURES], np.float32)
         ones = np.ones(len(FEATURES), np.float32)

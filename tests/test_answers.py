@@ -11,7 +11,7 @@ from helpers import SEED_FILE
 from newsqa.index import StoredChunk, StoredSentence
 from newsqa.retrieval import EmptyQuestion, QuestionAnswerer, rrf_fuse
 from newsqa.retrieval.hybrid import RetrievedPassage
-from newsqa.retrieval.features import FEATURES, QuestionProfile, SentenceFeaturizer
+from newsqa.retrieval.features import FEATURES, QuestionProfile, SentenceFeaturizer, answer_kind
 from newsqa.retrieval.quotes import Quote, QuotePicker
 from newsqa.retrieval.ranker import LinearRanker
 from newsqa.retrieval.terms import QuestionTerms, asking_sentence
@@ -163,7 +163,7 @@ def test_the_sentence_that_asks_outweighs_the_scene_setting_one():
     """A quiz question sets the scene before it asks: a sentence repeating the scene is the
     topic, the one holding what the asking sentence says is the answer."""
     question = ("Harry Belafonte, a trailblazing activist, actor and singer, died this week at age 96. "
-                "He was the first Black man to receive which award?")
+                "He was the first Black man to receive what award?")
     sentences = ["Singer Harry Belafonte, an actor and activist, died this week at age 96, his family said.",
                  "He was the first Black man to receive a Tony award."]
     passage = _passage(1, sentences, [[1.0, 0.0], [1.0, 0.0]], rank=0)
@@ -181,6 +181,18 @@ def test_the_answer_kind_follows_the_question_word():
                            ("Who cut the ribbon at the bridge?", "novel_name")):
         features = _features(question, [passage])
         assert features["type_match"][0] == features[kind][0] == 1.0
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("Who cut the ribbon?", "name"), ("Which city will host the convention?", "name"),
+    ("Where did the bridge open?", "name"), ("What is the name of the new variant?", "name"),
+    ("What does the virus do to the lungs?", None), ("What caused the outbreak?", None),
+    ("How many lanes does the bridge have?", "number"), ("When did the bridge open?", "date"),
+    ("What year did the bridge open?", "date"),
+])
+def test_only_questions_that_ask_for_a_name_want_one(question, kind):
+    """"What" asks for anything (an act, a cause): a new name in a sentence is no cue there."""
+    assert answer_kind(question) == kind
 
 
 def test_scrape_junk_is_never_quoted_and_datelines_are_trimmed():
