@@ -141,7 +141,7 @@ class SentenceFeaturizer:
         said = np.fromiter((stem in profile.said for stem in text.stems), bool, len(text.stems))
         novel = content & ~matched & ~said & inside
         novel_name = novel & capital & ~first_word & ~date  # "Monday" is not a name
-        novel_number = novel & number
+        novel_number = novel & number & ~date  # "2021" is a year, not a count
         novel_date = novel & date
         near = self._near(matched, NEAR_TOKENS)
         kind = profile.kind

@@ -181,6 +181,9 @@ def test_the_answer_kind_follows_the_question_word():
                            ("Who cut the ribbon at the bridge?", "novel_name")):
         features = _features(question, [passage])
         assert features["type_match"][0] == features[kind][0] == 1.0
+    # A year is a date, not a count: no answer to "how many" in it.
+    year_only = _passage(2, ["The bridge opened in 1932 after years of work."], [[1.0, 0.0]], rank=0)
+    assert _features("How many lanes did the bridge open with?", [year_only])["type_match"][0] == 0.0
 
 
 @pytest.mark.parametrize(("question", "kind"), [
