@@ -5,7 +5,8 @@ the signals of `features.py`: how similar it is to the question, how much of the
 holds, and whether it holds what the question asks for beyond the question's own words. The
 best sentence of each passage is that passage's quote; a neighbouring sentence joins it when
 it is nearly as likely to hold the answer, so an answer spanning two sentences is quoted whole
-(across a paragraph break too: news paragraphs are often one sentence long). Scrape junk
+(across a paragraph break too: news paragraphs are often one sentence long), and a quote that
+names a person by surname alone takes the sentence before that names them in full. Scrape junk
 (photo credits, "Related:", newsletter promos, link labels) is never quoted, and a leading
 dateline ("WASHINGTON (CNN) —") is left out of the quote.
 """
@@ -20,7 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from newsqa.index import StoredChunk
+from newsqa.index import STOPWORDS, StoredChunk, stem_words
 
 from .config import EXTEND_MARGIN, MAX_QUOTE_CHARS, RECENCY_DAYS, W_NEWEST, W_RECENCY_PRIOR, W_RECENT_SPAN
 from .features import FEATURES, QuestionProfile, SentenceFeaturizer
@@ -45,6 +46,29 @@ _DATELINE = re.compile(
     r"\s*(?:[A-Z][A-Za-z.'’-]*(?:[ ,]+[A-Z][A-Za-z.'’-]*){0,3}[ ,]*)?"
     r"\(?(?:CNN(?: Business| Sport)?|AP|Reuters|AFP|UPI)\)?\s*[—–-]{1,2}\s+"
 )
+
+# A name as news gives it after its first mention: one capitalised word ("Hurts"), and the
+# same name given in full ("Jalen Hurts", "E. Jean Carroll").
+_NAME_WORD = re.compile(r"(?<![\w'’.-])[A-Z][a-z][\w'’-]*")
+_CAPITAL_BEFORE = re.compile(r"[A-Z][\w'’.-]*\s*$")
+_FULL_NAME = r"[A-Z][\w'’.-]*\.? +(?:[A-Z][\w'’.-]*\.? +)*{}\b"
+
+
+def _bare_names(text: str, said: frozenset[str]) -> list[str]:
+    """Names in `text` given by one word the question does not say, no capitalised word before
+    them ("Hurts and the Eagles agreed": "Hurts")."""
+    found = []
+    for match in _NAME_WORD.finditer(text):
+        word = match.group()
+        if (word.casefold() not in STOPWORDS and not _CAPITAL_BEFORE.search(text, 0, match.start())
+                and stem_words([word])[0] not in said):
+            found.append(word)
+    return found
+
+
+def _names_in_full(names: Sequence[str], text: str) -> bool:
+    """Whether `text` gives one of `names` in full (a capitalised word or more before it)."""
+    return any(re.search(_FULL_NAME.format(re.escape(name)), text) for name in names)
 
 
 def _relative_spans(chunk: StoredChunk) -> tuple[tuple[int, int], ...]:
@@ -109,7 +133,8 @@ class QuotePicker:
              terms: QuestionTerms | None = None, frame: TimeFrame | None = None) -> list[Quote]:
         """One quote per passage, best first."""
         terms = terms if terms is not None else QuestionTerms.of(question)
-        features = self.featurizer.features(QuestionProfile.of(question, terms), query_vector, passages)
+        profile = QuestionProfile.of(question, terms)
+        features = self.featurizer.features(profile, query_vector, passages)
         scores = self.ranker.score(features.matrix) if len(features.matrix) else np.zeros(0, np.float32)
         total = float(terms.weights.sum())
         quotes: list[Quote] = []
@@ -124,15 +149,18 @@ class QuotePicker:
             if not np.isfinite(sentence_scores).any():
                 continue
             presence = features.presence[index]
-            quote = self._quote(passage, sentence_scores, presence, terms, total,
+            quote = self._quote(passage, sentence_scores, presence, profile, total,
                                 cosine=features.matrix[rows, COS_SENTENCE])
             quotes.append(self.with_recency(quote, frame))
         return sorted(quotes, key=lambda q: -q.score)
 
     def _quote(self, passage: RetrievedPassage, scores: np.ndarray, presence: np.ndarray,
-               terms: QuestionTerms, total: float, cosine: np.ndarray) -> Quote:
-        """The best sentence of one passage, joined by a neighbour nearly as good."""
+               profile: QuestionProfile, total: float, cosine: np.ndarray) -> Quote:
+        """The best sentence of one passage, joined by a neighbour nearly as good; for a
+        question asking for a name, by the sentence before when that one gives in full a name
+        the quote gives bare ("Jalen Hurts ..." before "Hurts and the Eagles agreed ...")."""
         chunk = passage.chunk
+        terms = profile.terms
         best = int(np.argmax(scores))
         sentence = chunk.sentences[best]
         start, end = sentence.start, sentence.end
@@ -148,6 +176,14 @@ class QuotePicker:
                 start, end = joined
                 used = np.maximum(used, presence[neighbour])
                 break
+        if profile.kind == "name":
+            first = next(n for n, s in enumerate(chunk.sentences) if s.end > start)
+            before = chunk.sentences[first - 1] if first > 0 else None
+            if (before is not None and np.isfinite(scores[first - 1]) and end - before.start <= self.max_quote_chars
+                    and _names_in_full(_bare_names(chunk.article_text[start:end], profile.said),
+                                       chunk.article_text[before.start:before.end])):
+                start = before.start
+                used = np.maximum(used, presence[first - 1])
         dateline = _DATELINE.match(chunk.article_text, start, end)
         if dateline is not None and dateline.end() < end:
             start = dateline.end()

@@ -248,6 +248,23 @@ def test_a_neighbour_nearly_as_good_joins_the_quote_across_a_paragraph_break():
     assert quote.text == sentences[0]
 
 
+@pytest.mark.parametrize(("before", "joined"), [
+    ("Jalen Hurts is feeling the love in Philadelphia.", True),
+    ("The quarterback is feeling the love in Philadelphia.", False),  # no full name there
+])
+def test_a_bare_name_takes_the_sentence_that_gives_it_in_full(before, joined):
+    """News names a person in full once, then by surname: a quote naming "Hurts" takes the
+    sentence before that says "Jalen Hurts", when the question asks for a name."""
+    answer = "Hurts and the Eagles agreed on a five-year deal that makes him the highest-paid player."
+    passage = _passage(1, [before, answer], [[0.0, 1.0], [1.0, 0.0]], rank=0)
+    picker = QuotePicker(LinearRanker.hand_set(), extend_margin=0.0)
+    vector = np.asarray([1.0, 0.0], np.float32)
+    (quote,) = picker.pick("Which quarterback agreed to a five-year deal?", vector, [passage])
+    assert quote.text == (f"{before} {answer}" if joined else answer)
+    (count,) = picker.pick("How many years does the quarterback's deal run?", vector, [passage])
+    assert count.text == answer  # not a name it asks for
+
+
 def test_recency_reorders_answers_but_does_not_decide_not_found():
     """A newer story moved first by recency is quoted first; whether the corpus answers at all
     is judged on the best quote by what it says."""
