@@ -1,6 +1,6 @@
 """Picking the sentence to quote from the retrieved passages.
 
-Every sentence of the retrieved passages is scored by the learned ranker (`ranker.py`) from
+Every sentence of the retrieved passages is scored by the sentence ranker (`ranker.py`) from
 the signals of `features.py`: how similar it is to the question, how much of the question it
 holds, and whether it holds what the question asks for beyond the question's own words. The
 best sentence of each passage is that passage's quote; a neighbouring sentence joins it when
