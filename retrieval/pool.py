@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from newsqa.index import IndexSnapshot, StoredChunk, keyword_terms, stem_words
+from newsqa.index import IndexSnapshot, StoredChunk
 
 from .answerer import QuestionAnswerer, clean_question
 from .answers import AnswerSet
 from .hybrid import RetrievedPassage, rrf_fuse
 from .config import PREFIX_STEM_CHARS
-from .terms import QuestionTerms, passage_terms
+from .terms import QuestionTerms, content_stems, passage_terms
 from .timeframe import time_frame
 
 # BM25's usual constants, as FTS5's bm25() uses them.
@@ -71,7 +71,7 @@ class PassagePool:
 
     def weigh(self, questions: Sequence[str]) -> None:
         """Read the index's term statistics for every stem of `questions` in one go."""
-        self.term_chunk_counts(sorted({s for q in questions for s in stem_words(keyword_terms(q)) if len(s) >= 2}))
+        self.term_chunk_counts(sorted({s for q in questions for s in content_stems(q)}))
 
     def term_chunk_counts(self, stems: Sequence[str]) -> tuple[int, dict[str, int]]:
         """The index's term statistics (as `IndexSnapshot.term_chunk_counts`, so `QuestionTerms.of`

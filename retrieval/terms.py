@@ -75,8 +75,9 @@ def asking_sentence(question: str) -> str | None:
     return next((s for s in reversed(sentences) if "?" in s), sentences[-1])
 
 
-def _content_stems(text: str) -> tuple[str, ...]:
-    # One-letter leftovers ("s" of "Russia's" stems to "") carry no meaning.
+def content_stems(text: str) -> tuple[str, ...]:
+    """The stems of `text`'s content words, in order (one-letter leftovers, the "s" of
+    "Russia's", carry no meaning and are left out)."""
     return tuple(s for s in stem_words(keyword_terms(text)) if len(s) >= 2)
 
 
@@ -104,7 +105,7 @@ class QuestionTerms:
            focus_weight: float = FOCUS_WEIGHT) -> "QuestionTerms":
         """Stems of `question`, weighted by `snapshot`'s term statistics (equal weights
         without), the asking sentence's `focus_weight` times."""
-        order = _content_stems(question)
+        order = content_stems(question)
         stems = tuple(dict.fromkeys(order))
         if not stems:
             return cls((), np.zeros(0, np.float32))
@@ -118,7 +119,7 @@ class QuestionTerms:
         asking = asking_sentence(question) if focus_weight != 1.0 else None
         if asking is None:
             return cls(stems, idf, order)
-        focus = set(_content_stems(asking))
+        focus = set(content_stems(asking))
         weights = idf * np.asarray([focus_weight if s in focus else 1.0 for s in stems], np.float32)
         return cls(stems, weights, order, idf)
 
