@@ -57,13 +57,9 @@ _FULL_NAME = r"[A-Z][\w'’.-]*\.? +(?:[A-Z][\w'’.-]*\.? +)*{}\b"
 def _bare_names(text: str, said: frozenset[str]) -> list[str]:
     """Names in `text` given by one word the question does not say, no capitalised word before
     them ("Hurts and the Eagles agreed": "Hurts")."""
-    found = []
-    for match in _NAME_WORD.finditer(text):
-        word = match.group()
-        if (word.casefold() not in STOPWORDS and not _CAPITAL_BEFORE.search(text, 0, match.start())
-                and stem_words([word])[0] not in said):
-            found.append(word)
-    return found
+    words = [m.group() for m in _NAME_WORD.finditer(text)
+             if m.group().casefold() not in STOPWORDS and not _CAPITAL_BEFORE.search(text, 0, m.start())]
+    return [word for word, stem in zip(words, stem_words(words)) if stem not in said]
 
 
 def _names_in_full(names: Sequence[str], text: str) -> bool:
@@ -151,7 +147,7 @@ class QuotePicker:
             presence = features.presence[index]
             quote = self._quote(passage, sentence_scores, presence, profile, total,
                                 cosine=features.matrix[rows, COS_SENTENCE])
-            quotes.append(self.with_recency(quote, frame))
+            quotes.append(self._with_recency(quote, frame))
         return sorted(quotes, key=lambda q: -q.score)
 
     def _quote(self, passage: RetrievedPassage, scores: np.ndarray, presence: np.ndarray,
@@ -161,7 +157,7 @@ class QuotePicker:
         the quote gives bare ("Jalen Hurts ..." before "Hurts and the Eagles agreed ...")."""
         chunk = passage.chunk
         terms = profile.terms
-        best = int(np.argmax(scores))
+        best = first = int(np.argmax(scores))
         sentence = chunk.sentences[best]
         start, end = sentence.start, sentence.end
         used = presence[best]
@@ -174,12 +170,12 @@ class QuotePicker:
             if (scores[best] - scores[neighbour] <= self.extend_margin
                     and joined[1] - joined[0] <= self.max_quote_chars):
                 start, end = joined
+                first = min(best, neighbour)
                 used = np.maximum(used, presence[neighbour])
                 break
-        if profile.kind == "name":
-            first = next(n for n, s in enumerate(chunk.sentences) if s.end > start)
-            before = chunk.sentences[first - 1] if first > 0 else None
-            if (before is not None and np.isfinite(scores[first - 1]) and end - before.start <= self.max_quote_chars
+        if profile.kind == "name" and first > 0 and np.isfinite(scores[first - 1]):
+            before = chunk.sentences[first - 1]
+            if (end - before.start <= self.max_quote_chars
                     and _names_in_full(_bare_names(chunk.article_text[start:end], profile.said),
                                        chunk.article_text[before.start:before.end])):
                 start = before.start
@@ -192,14 +188,16 @@ class QuotePicker:
         return Quote(passage, start, end, float(scores[best]), max(float(cosine[best]), passage.dense),
                      quote_coverage, passage_coverage)
 
-    def with_recency(self, quote: Quote, frame: TimeFrame | None) -> Quote:
-        """`quote` with the recency its question asks for added to its score."""
-        if frame is None:
-            return quote
-        published = quote.passage.chunk.published
-        age = frame.age_days(published)
+    def recency_bonus(self, published: str | None, frame: TimeFrame | None) -> float:
+        """What the recency the question asks for adds to the score of a quote from an article
+        published that day (0: undated, or no as-of)."""
+        age = frame.age_days(published) if frame is not None else None
         if age is None:
-            return quote
+            return 0.0
         bonus = self.w_recent_span if frame.recent(published) else 0.0
-        bonus += (self.w_newest if frame.wants_newest else self.w_recency_prior) * math.exp(-age / self.recency_days)
+        return bonus + (self.w_newest if frame.wants_newest else self.w_recency_prior) * math.exp(-age / self.recency_days)
+
+    def _with_recency(self, quote: Quote, frame: TimeFrame | None) -> Quote:
+        """`quote` with the recency its question asks for added to its score."""
+        bonus = self.recency_bonus(quote.passage.chunk.published, frame)
         return replace(quote, score=quote.score + bonus, recency=bonus) if bonus else quote

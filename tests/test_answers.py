@@ -159,6 +159,17 @@ def test_the_asking_sentence_of_a_question_of_several(question, asking):
     assert asking_sentence(question) == asking
 
 
+def test_the_focus_weighs_coverage_but_not_bm25():
+    """BM25 (FTS5's and a pool's) ranks by IDF alone; only the coverage signals see the focus."""
+    question = "Harry Belafonte died this week. Which award did he receive first?"
+    plain = QuestionTerms.of(question, focus_weight=1.0)
+    focused = QuestionTerms.of(question, focus_weight=2.0)
+    asked = {focused.stems.index(s) for s in ("award", "receiv", "first")}
+    assert [focused.weights[n] for n in range(len(plain.stems))] == \
+        [2.0 * plain.weights[n] if n in asked else plain.weights[n] for n in range(len(plain.stems))]
+    assert np.array_equal(focused.bm25_weights, plain.bm25_weights)
+
+
 def test_the_sentence_that_asks_outweighs_the_scene_setting_one():
     """A quiz question sets the scene before it asks: a sentence repeating the scene is the
     topic, the one holding what the asking sentence says is the answer."""
