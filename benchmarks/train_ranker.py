@@ -31,7 +31,7 @@ import json
 import pickle
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -49,7 +49,7 @@ from newsqa.retrieval.answerer import PASSAGES_PER_ANSWER, clean_question
 from newsqa.retrieval.evaluation import TOP_K, EvalQuestion, QualityReport, answer_in, load_questions, score_answer_set
 from newsqa.retrieval.features import FEATURES, QuestionProfile, SentenceFeaturizer
 from newsqa.retrieval.hybrid import HybridRetriever, RetrievedPassage
-from newsqa.retrieval.quotes import NOVEL_WORDS, Quote, QuotePicker, junk_sentences
+from newsqa.retrieval.quotes import NOVEL_WORDS, QuotePicker, junk_sentences
 from newsqa.retrieval.ranker import RANKER_FILE, LinearRanker
 from newsqa.retrieval.terms import QuestionTerms
 from newsqa.retrieval.timeframe import TimeFrame, time_frame
@@ -156,8 +156,7 @@ def _choice_rows(case: Case, picker: QuotePicker) -> tuple[np.ndarray, np.ndarra
                                 or [np.zeros(0, int)])
     quotable = case.features[:, NOVEL_WORDS] > 0
     quotable &= ~np.concatenate([junk_sentences(p.chunk) for p in case.passages] or [np.zeros(0, bool)])
-    recency = np.asarray([picker.with_recency(Quote(p, 0, 0, 0.0, 0.0, 0.0, 0.0), case.frame).recency
-                          for p in case.passages])
+    recency = np.asarray([picker.recency_bonus(p.chunk.published, case.frame) for p in case.passages])
     labels = case.labels[quotable] == 1
     if not labels.any() or labels.all():
         return None
@@ -234,6 +233,25 @@ def halves(cases: Sequence[Case]) -> tuple[list[Case], list[Case]]:
             [c for c in cases if (c.question.as_of or date.min) not in first])
 
 
+def cross_sets(datasets: Sequence[Dataset]) -> Iterator[tuple[Dataset, list[list[Case]], str]]:
+    """Each set held out in turn (with two sets or more): it, the others' cases, their names."""
+    for held in datasets if len(datasets) > 1 else []:
+        others = [d for d in datasets if d is not held]
+        yield held, [d.cases for d in others], ", ".join(d.name for d in others)
+
+
+def dated_halves(datasets: Sequence[Dataset]) -> Iterator[tuple[Dataset, list[list[Case]], list[Case], str]]:
+    """Per dated set and half of its weeks: the set, the cases to fit on (the other sets' and
+    that half's), the other half's to score, and the fitted half's name."""
+    for dataset in datasets:
+        if not any(c.question.as_of for c in dataset.cases):
+            continue
+        first, second = halves(dataset.cases)
+        others = [d.cases for d in datasets if d is not dataset]
+        for train, test, name in ((first, second, "odd weeks"), (second, first, "even weeks")):
+            yield dataset, [*others, train], test, name
+
+
 def row(label: str, report: QualityReport) -> str:
     return (f"| {label} | {report.dataset} | {report.questions} | {report.quote_hit_at_1:.3f} | "
             f"{report.quote_chars:.0f} | {report.passage_hit_at_1:.3f} | {report.passage_hit_at_5:.3f} | "
@@ -283,19 +301,12 @@ def main() -> None:
     hand = LinearRanker.hand_set()
     for dataset in datasets:
         print(row("hand-set", score(dataset, dataset.cases, hand)), flush=True)
-    for held in datasets if len(datasets) > 1 else []:
-        others = [d.cases for d in datasets if d is not held]
-        print(row(f"cross-set (fit on {', '.join(d.name for d in datasets if d is not held)})",
-                  score(held, held.cases, fit(others))), flush=True)
-    for dataset in datasets:
-        if not any(c.question.as_of for c in dataset.cases):
-            continue
-        first, second = halves(dataset.cases)
-        others = [d.cases for d in datasets if d is not dataset]
-        for train, test, name in ((first, second, "odd weeks"), (second, first, "even weeks")):
-            print(row(f"hand-set, {dataset.name} weeks other than the {name}", score(dataset, test, hand)), flush=True)
-            print(row(f"{dataset.name} halves (fit on the others + {name}, scored on the other weeks)",
-                      score(dataset, test, fit([*others, train]))), flush=True)
+    for held, others, names in cross_sets(datasets):
+        print(row(f"cross-set (fit on {names})", score(held, held.cases, fit(others))), flush=True)
+    for dataset, train, test, name in dated_halves(datasets):
+        print(row(f"hand-set, {dataset.name} weeks other than the {name}", score(dataset, test, hand)), flush=True)
+        print(row(f"{dataset.name} halves (fit on the others + {name}, scored on the other weeks)",
+                  score(dataset, test, fit(train))), flush=True)
     if args.recency:
         hand = LinearRanker.hand_set()
         for dataset in datasets:
@@ -309,24 +320,16 @@ def main() -> None:
                     print(row(f"hand-set, recency span {span} newest {newest} prior {prior} over {days:.0f} days, {name}",
                               score(dataset, part, hand, picker_args)), flush=True)
     if args.lightgbm:
-        for held in datasets:
-            others = [d.cases for d in datasets if d is not held]
-            print(row(f"LightGBM lambdarank, cross-set (fit on {', '.join(d.name for d in datasets if d is not held)})",
+        for held, others, names in cross_sets(datasets):
+            print(row(f"LightGBM lambdarank, cross-set (fit on {names})",
                       score(held, held.cases, fit_lightgbm(others))), flush=True)
     for pull in args.listwise:
-        for held in datasets if len(datasets) > 1 else []:
-            others = [d.cases for d in datasets if d is not held]
-            print(row(f"listwise, pull {pull}, cross-set (fit on {', '.join(d.name for d in datasets if d is not held)})",
+        for held, others, names in cross_sets(datasets):
+            print(row(f"listwise, pull {pull}, cross-set (fit on {names})",
                       score(held, held.cases, fit_listwise(others, pull))), flush=True)
-        for dataset in datasets:
-            if not any(c.question.as_of for c in dataset.cases):
-                continue
-            first, second = halves(dataset.cases)
-            others = [d.cases for d in datasets if d is not dataset]
-            for train, test, name in ((first, second, "odd weeks"), (second, first, "even weeks")):
-                print(row(f"listwise, pull {pull}, {dataset.name} halves (fit on the others + {name}, "
-                          f"scored on the other weeks)", score(dataset, test, fit_listwise([*others, train], pull))),
-                      flush=True)
+        for dataset, train, test, name in dated_halves(datasets):
+            print(row(f"listwise, pull {pull}, {dataset.name} halves (fit on the others + {name}, "
+                      f"scored on the other weeks)", score(dataset, test, fit_listwise(train, pull))), flush=True)
     everything = fit([d.cases for d in datasets])
     for dataset in datasets:
         print(row("all (in-sample)", score(dataset, dataset.cases, everything)), flush=True)
