@@ -11,7 +11,8 @@ retrieved passage:
 - retrieval: the passage's fused rank and keyword score;
 - answer-bearing: what the sentence holds beyond the question's words (novelty: an echo of
   the question holds nothing new), and whether that includes the kind of thing the question
-  asks for (a name for *who* and *which*, a number for *how many*, a date for *when*), near
+  asks for (a name for *who* and *which*, a country's, state's or city's name for "which
+  country", a number for *how many*, a date for *when*), near
   the question's own words;
 - shape: a question mark, its length, whether it opens the article.
 """
@@ -29,6 +30,7 @@ from newsqa.index import keyword_terms, stem_words
 
 from .config import NEAR_TOKENS
 from .hybrid import RetrievedPassage
+from .places import place_kind, place_words
 from .terms import QuestionTerms, passage_terms
 
 
@@ -69,12 +71,16 @@ class QuestionProfile:
     # Every stem of the question's content words, the one-letter ones too ("4" of "Channel 4",
     # "s" of "UK’s") that `terms` leaves out: a word the question says is never news.
     said: frozenset[str] = field(default_factory=frozenset)
+    # For a name question that asks for a place ("which state"): its kind, whose names answer.
+    place: str | None = None
 
     @classmethod
     def of(cls, question: str, terms: QuestionTerms) -> "QuestionProfile":
         columns = [terms.column(stem) for stem in terms.question_order]
         pairs = frozenset((a, b) for a, b in zip(columns, columns[1:]) if a is not None and b is not None and a != b)
-        return cls(terms, answer_kind(question), pairs, frozenset(stem_words(keyword_terms(question))))
+        kind = answer_kind(question)
+        return cls(terms, kind, pairs, frozenset(stem_words(keyword_terms(question))),
+                   place_kind(question) if kind == "name" else None)
 
 
 @dataclass
@@ -147,6 +153,8 @@ class SentenceFeaturizer:
         kind = profile.kind
         answer = (novel_name if kind == "name" else novel_number if kind == "number"
                   else novel_date if kind == "date" else np.zeros(len(text.words), bool))
+        if profile.place is not None:  # "which state": a state's name, not any name
+            answer = answer & place_words(text.words, profile.place)
 
         def per_sentence(flags: np.ndarray) -> np.ndarray:
             return np.bincount(rows_of[flags & inside], minlength=count).astype(np.float32)

