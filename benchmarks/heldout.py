@@ -14,12 +14,10 @@ default does, the defaults are not an artefact of tuning on the reported questio
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from newsqa.retrieval import QuestionAnswerer
 from newsqa.retrieval.answerer import MIN_RELEVANCE, PASSAGE_COVERAGE_WEIGHT, PASSAGES_PER_ANSWER
@@ -27,7 +25,7 @@ from newsqa.retrieval.evaluation import TOP_K, EvalQuestion, QualityReport, scor
 from newsqa.retrieval.features import FEATURES
 from newsqa.retrieval.quotes import Quote
 from newsqa.retrieval.ranker import LinearRanker
-from tune_quality import CachedEncoder, Dataset, open_pair, picker_with, quotes_for
+from tune_quality import CachedEncoder, Dataset, pair_from_command_line, picker_with, quotes_for
 
 PICKER_GRID = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)  # passage coverage in the answers' order
 RELEVANCE_GRID = tuple(itertools.product((0.0, 0.25, 0.5), (0.55, 0.6, 0.65, 0.7, 0.75)))  # weight, cut
@@ -101,11 +99,7 @@ class HalfScorer:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("first", type=Path)
-    parser.add_argument("second", type=Path)
-    args = parser.parse_args()
-    first, second, encoder = open_pair(args.first, args.second)
+    first, second, encoder = pair_from_command_line(__doc__.splitlines()[0])
     scorer = HalfScorer((first, second), encoder)
     for w_passage_coverage in PICKER_GRID:
         scorer.prepare(w_passage_coverage)

@@ -16,9 +16,7 @@ little IDF mass.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -27,7 +25,7 @@ from newsqa.retrieval import QuestionAnswerer
 from newsqa.retrieval.answerer import clean_question
 from newsqa.retrieval.evaluation import TOP_K, EvalQuestion, answer_in
 from newsqa.retrieval.terms import QuestionTerms
-from tune_quality import CachedEncoder, Dataset, open_pair
+from tune_quality import CachedEncoder, Dataset, pair_from_command_line
 
 FEATURES = ("cosine", "coverage", "passage_coverage", "dense", "bm25", "dense_gap", "bm25_gap", "idf_mass")
 
@@ -76,11 +74,7 @@ def best_cut(scores: dict[str, np.ndarray], rows: dict[str, list[dict]], first: 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("first", type=Path)
-    parser.add_argument("second", type=Path)
-    args = parser.parse_args()
-    first, second, encoder = open_pair(args.first, args.second)
+    first, second, encoder = pair_from_command_line(__doc__.splitlines()[0])
     rows = {}
     for own, other in ((first, second), (second, first)):
         rows[f"own {own.name}"] = signals(own, own.questions, encoder)

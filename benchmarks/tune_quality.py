@@ -92,6 +92,15 @@ def open_pair(first: Path, second: Path) -> tuple[Dataset, Dataset, CachedEncode
     return *datasets, CachedEncoder(app.encoder, texts)
 
 
+def pair_from_command_line(description: str) -> tuple[Dataset, Dataset, CachedEncoder]:
+    """The two eval sets named on the command line (`first second`), opened by `open_pair`."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("first", type=Path)
+    parser.add_argument("second", type=Path)
+    args = parser.parse_args()
+    return open_pair(args.first, args.second)
+
+
 def picker_with(passage_coverage: float) -> QuotePicker:
     """The shipped picker with another weight for the passage's coverage of the question."""
     ranker = LinearRanker.load()
@@ -111,11 +120,7 @@ def settings_grid() -> list[tuple[int, dict, list[dict]]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("first", type=Path)
-    parser.add_argument("second", type=Path)
-    args = parser.parse_args()
-    first, second, encoder = open_pair(args.first, args.second)
+    first, second, encoder = pair_from_command_line(__doc__.splitlines()[0])
     print("| ppa | picker | relevance | xq q@1 | chars | p@1 | p@5 | lost | cv q@1 | chars | p@1 | p@5 | lost | "
           "xq→cv nf | cv→xq nf |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")

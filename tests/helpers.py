@@ -183,6 +183,20 @@ def spawn(*args: str, stdin=subprocess.DEVNULL) -> subprocess.Popen:
                             stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
 
 
+class PageHandler(BaseHTTPRequestHandler):
+    """A test site's request handler: `send_page` answers with a whole body; nothing is logged."""
+
+    def send_page(self, body: bytes, content_type: str = "text/plain; charset=utf-8", status: int = 200) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
 @contextmanager
 def http_site(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     """A real HTTP server on 127.0.0.1 answering with `handler`; yields its base URL."""

@@ -4,12 +4,11 @@ private chats and groups. Table-driven against the real bot and the fake Bot API
 from __future__ import annotations
 
 import asyncio
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from fake_telegram import FakeTelegram
-from helpers import EXAMPLE, http_site, running_bot
+from helpers import EXAMPLE, PageHandler, http_site, running_bot
 
 STRANGER, MEMBER, ADMIN = 499, 401, 402
 REFUSED = "only answers its approved users"
@@ -47,16 +46,9 @@ BUTTON_TABLE = [
 ]
 
 
-class Story(BaseHTTPRequestHandler):
+class Story(PageHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain; charset=utf-8")
-        self.send_header("Content-Length", str(len(STORY)))
-        self.end_headers()
-        self.wfile.write(STORY)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.send_page(STORY)
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,13 @@ import signal
 import subprocess
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from helpers import ROOT, STORY, Lines, html_page, spawn
+from helpers import ROOT, STORY, Lines, PageHandler, html_page, spawn
 from newsqa.bot.cli import cli
 from newsqa.index import IndexBuilder, IndexReader
 
@@ -22,23 +22,23 @@ PLAIN_STORY = "Ferry service resumes on the northern route\n\n" \
               "The ferry between Skarn and Lowe resumed on Friday, captained by Harriet Quayle.\n"
 
 
-class ArticleServer(BaseHTTPRequestHandler):
+class ArticleServer(PageHandler):
     """Routes for the fetcher: good pages, wrong types, huge bodies, redirects."""
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
         path = self.path
         if path == "/news/bridge.html":
-            self._send(200, "text/html; charset=windows-1252", html_page("windows-1252"))
+            self.send_page(html_page("windows-1252"), "text/html; charset=windows-1252")
         elif path == "/ferry":
-            self._send(200, "text/plain; charset=utf-8", PLAIN_STORY.encode())
+            self.send_page(PLAIN_STORY.encode(), "text/plain; charset=utf-8")
         elif path == "/moved":
             self._redirect("/ferry")
         elif path.startswith("/loop"):
             self._redirect(f"/loop{len(path)}")
         elif path == "/photo.png":
-            self._send(200, "image/png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
+            self.send_page(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "image/png")
         elif path == "/huge.html":
-            self._send(200, "text/html", b"<p>" + b"x" * 300_000 + b"</p>")
+            self.send_page(b"<p>" + b"x" * 300_000 + b"</p>", "text/html")
         elif path == "/huge-chunked.html":
             self.send_response(200)
             self.send_header("Content-Type", "text/html")
@@ -51,23 +51,13 @@ class ArticleServer(BaseHTTPRequestHandler):
         elif path == "/to-ftp":
             self._redirect("ftp://127.0.0.1/file.html")
         else:
-            self._send(404, "text/plain", b"not found")
-
-    def _send(self, status: int, content_type: str, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+            self.send_page(b"not found", "text/plain", 404)
 
     def _redirect(self, location: str) -> None:
         self.send_response(302)
         self.send_header("Location", location)
         self.send_header("Content-Length", "0")
         self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 class ArticleSite(ThreadingHTTPServer):

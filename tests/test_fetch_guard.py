@@ -13,22 +13,22 @@ import textwrap
 import zlib
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from helpers import http_site
+from helpers import PageHandler, http_site
 from newsqa.index import ArticleFetcher, ArticleInbox, FetchedPage, FetchError, UnsupportedUrl
 from newsqa.index.fetch import ForbiddenAddress, UnsupportedContent, forbidden_reason
 
 STORY = b"Ferry service resumes on the northern route\n\nThe ferry between Skarn and Lowe resumed on Friday.\n"
 
 
-class Pages(BaseHTTPRequestHandler):
+class Pages(PageHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
         if self.path == "/story":
-            self._send(STORY)
+            self.send_page(STORY)
         elif self.path == "/drip":  # one byte at a time, each well inside the read timeout
             self.send_response(200)
             self.send_header("Content-Type", "text/plain")
@@ -49,15 +49,6 @@ class Pages(BaseHTTPRequestHandler):
         else:
             self.send_error(404)
 
-    def _send(self, body: bytes) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -210,7 +201,7 @@ def test_a_copied_file_never_leaves_the_articles_folder(tmp_path, name):
 
 
 # -- compression bombs, one deadline for the whole fetch, DNS that never answers ---------------
-class SlowAndCompressed(BaseHTTPRequestHandler):
+class SlowAndCompressed(PageHandler):
     accept_encodings: list[str | None] = []
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
@@ -236,9 +227,6 @@ class SlowAndCompressed(BaseHTTPRequestHandler):
                 self.wfile.write(STORY)
             except OSError:
                 pass
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 @functools.cache

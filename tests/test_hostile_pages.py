@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 from click.testing import CliRunner
 
-from helpers import http_site
+from helpers import PageHandler, http_site
 from newsqa.bot.cli import cli
 from newsqa.index import ArticleReader, IndexBuilder, IndexReader, decode_text
 from newsqa.index.html import HtmlArticleExtractor
@@ -29,17 +28,10 @@ PAGES: dict[str, tuple[str, bytes]] = {
 }
 
 
-class Pages(BaseHTTPRequestHandler):
+class Pages(PageHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
         content_type, body = PAGES.get(self.path, ("text/plain", b"not found"))
-        self.send_response(200 if self.path in PAGES else 404)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.send_page(body, content_type, 200 if self.path in PAGES else 404)
 
 
 @pytest.fixture(scope="module")

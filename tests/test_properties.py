@@ -14,7 +14,7 @@ from fake_telegram import FakeTelegram, parse_html, utf16_len
 from newsqa.bot.telegram.formatting import ELLIPSIS, MAX_MESSAGE_UNITS, answer_card, context_view
 from newsqa.index import ArticleError, ArticleReader, Chunker, IndexBuilder, IndexReader
 from newsqa.retrieval import Answer, EmptyQuestion, quote_context
-from helpers import EXAMPLE, running_bot
+from helpers import EXAMPLE, PageHandler, running_bot
 
 _settings = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -234,21 +234,14 @@ def test_pages_with_any_bytes_and_charset_from_a_server_index_or_skip_and_the_go
     (or refused with a reason) and indexed beside a good file: every page ends up indexed or
     skipped with a reason, and the good file is always indexed."""
     import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from http.server import ThreadingHTTPServer
 
     from newsqa.index import ArticleFetcher, ArticleInbox, FetchError
 
-    class Pages(BaseHTTPRequestHandler):
+    class Pages(PageHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
             body, charset, media_type = pages[int(self.path.strip("/"))]
-            self.send_response(200)
-            self.send_header("Content-Type", f"{media_type}; charset={charset}")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
+            self.send_page(body, f"{media_type}; charset={charset}")
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Pages)
     threading.Thread(target=server.serve_forever, daemon=True).start()
