@@ -23,7 +23,7 @@ import numpy as np
 
 from newsqa.bot.app import NewsqaApp
 from newsqa.bot.settings import load_settings
-from newsqa.index import IndexBuilder, IndexReader, IndexSnapshot
+from newsqa.index import IndexBuilder, IndexReader, IndexSnapshot, PublishedWindow
 from newsqa.retrieval import QuestionAnswerer
 from newsqa.retrieval.answerer import clean_question
 from newsqa.retrieval.evaluation import TOP_K, EvalQuestion, QualityReport, load_questions, score_answer_set
@@ -40,13 +40,14 @@ class CachedRetriever(HybridRetriever):
 
     def __init__(self) -> None:
         super().__init__()
-        self.cache: dict[str, list[RetrievedPassage]] = {}
+        self.cache: dict[tuple[str, PublishedWindow | None], list[RetrievedPassage]] = {}
 
     def search(self, snapshot: IndexSnapshot, question: str, query_vector: np.ndarray,
-               k: int = 8) -> list[RetrievedPassage]:
-        found = self.cache.get(question)
+               k: int = 8, window: PublishedWindow | None = None) -> list[RetrievedPassage]:
+        key = (question, window)
+        found = self.cache.get(key)
         if found is None:
-            found = self.cache[question] = super().search(snapshot, question, query_vector, MAX_PASSAGES)
+            found = self.cache[key] = super().search(snapshot, question, query_vector, MAX_PASSAGES, window)
         return found[:k]
 
 
