@@ -66,20 +66,31 @@ def place_names(kind: str) -> frozenset[str]:
     return frozenset(n.removeprefix("the ") for n in folded if n)
 
 
+@lru_cache(maxsize=3)
+def _longest_from(kind: str) -> dict[str, int]:
+    """First word of the names of `kind` -> the most words a name starting with it has."""
+    longest: dict[str, int] = {}
+    for name in place_names(kind):
+        words = name.split(" ")
+        if len(words) <= LONGEST_NAME_WORDS:
+            longest[words[0]] = max(longest.get(words[0], 0), len(words))
+    return longest
+
+
 @lru_cache(maxsize=PLACE_WORDS_CACHE)
 def place_words(words: tuple[str, ...], kind: str) -> np.ndarray:
     """Per word of `words` (a text's words in order): part of the name of a place of `kind`
     ("New" and "Mexico" of "New Mexico"). Read-only: cached, as passages come back often."""
-    names = place_names(kind)
-    folded = [w.casefold() for w in words]
+    names, longest_from = place_names(kind), _longest_from(kind)
     flags = np.zeros(len(words), bool)
     start = 0
     while start < len(words):
         size = 0
-        if words[start][:1].isupper():
-            longest = min(LONGEST_NAME_WORDS, len(words) - start)
-            size = next((n for n in range(longest, 0, -1) if " ".join(folded[start:start + n]) in names), 0)
-        flags[start:start + size] = True
+        word = words[start]
+        if word[:1].isupper() and (longest := longest_from.get(word.casefold(), 0)):
+            folded = [w.casefold() for w in words[start:start + longest]]
+            size = next((n for n in range(len(folded), 0, -1) if " ".join(folded[:n]) in names), 0)
+            flags[start:start + size] = True
         start += max(size, 1)
     flags.flags.writeable = False
     return flags
