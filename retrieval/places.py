@@ -16,9 +16,10 @@ import numpy as np
 
 from newsqa.index.text import WORD
 
-# "which country", "what U.S. state", "in which city": the kind of place asked for. A
-# qualified kind ("which Indian state") is left to the plain name cue: the lists are US states.
-_ASKS_PLACE = re.compile(r"\b(?:which|what) (?:u\.?s\.? )?(country|nation|state|city|town)\b", re.I)
+# "which country", "which other country", "what U.S. state", "in which Florida city": the kind
+# of place asked for. A qualified state ("which Indian state") is left to the plain name cue:
+# the list of states is the US one.
+_ASKS_PLACE = re.compile(r"\b(?:which|what) (?:u\.?s\.? )?(state)\b|\b(?:which|what) (?:[\w-]+ )?(country|nation|city|town)\b", re.I)
 _KIND_OF = {"country": "country", "nation": "country", "state": "state", "city": "city", "town": "city"}
 # Names news uses for countries that GeoNames spells otherwise ("United Kingdom").
 _COUNTRY_ALIASES = ("US", "U.S.", "USA", "America", "UK", "Britain", "Great Britain", "England",
@@ -36,7 +37,7 @@ PLACE_WORDS_CACHE = 4096
 def place_kind(question: str) -> str | None:
     """"country", "state" or "city" when the question asks for that kind of place, else None."""
     match = _ASKS_PLACE.search(question)
-    return _KIND_OF[match.group(1).casefold()] if match else None
+    return _KIND_OF[(match.group(1) or match.group(2)).casefold()] if match else None
 
 
 def _folded(name: str) -> str:

@@ -214,6 +214,7 @@ def test_only_questions_that_ask_for_a_name_want_one(question, kind):
     ("Which country will fully reopen to tourists?", "country"), ("What nation won the cup?", "country"),
     ("Men escaped from jail in which state?", "state"), ("Which U.S. state passed the law?", "state"),
     ("Which city will host the convention?", "city"), ("In what town did the strike start?", "city"),
+    ("The US and which other country held drills?", "country"), ("Which Florida city has the port?", "city"),
     ("Which Indian state held elections?", None), ("Which team won the final?", None),
     ("Who cut the ribbon?", None), ("What did the state say?", None),
 ])
