@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -186,12 +186,18 @@ def spawn(*args: str, stdin=subprocess.DEVNULL) -> subprocess.Popen:
 class PageHandler(BaseHTTPRequestHandler):
     """A test site's request handler: `send_page` answers with a whole body; nothing is logged."""
 
-    def send_page(self, body: bytes, content_type: str = "text/plain; charset=utf-8", status: int = 200) -> None:
+    def send_page(self, body: bytes, content_type: str = "text/plain; charset=utf-8", status: int = 200,
+                  headers: Mapping[str, str] | None = None) -> None:
+        """Answer with `status`, `headers` and `body` (a 304 Not Modified carries no content)."""
         self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        if status != 304:
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(body)
+        if status != 304:
+            self.wfile.write(body)
 
     def log_message(self, *args: object) -> None:
         pass

@@ -9,8 +9,10 @@ import threading
 import time
 from dataclasses import dataclass
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from xml.sax.saxutils import escape
+
+from helpers import PageHandler
 
 BRIDGE = [
     "The Harbour Bridge in Portwell reopened to traffic on Monday after eight months of repairs "
@@ -187,7 +189,7 @@ class NewsSite(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(PageHandler):
     server: NewsSite
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
@@ -212,18 +214,8 @@ class _Handler(BaseHTTPRequestHandler):
         with site.lock:
             site.requests.append(Request(self.path, status, self.headers.get("If-None-Match"),
                                          self.headers.get("User-Agent")))
-        self.send_response(status)
-        if etag:
-            self.send_header("ETag", etag)
-            self.send_header("Last-Modified", formatdate(1709888400, usegmt=True))
-        if status != 304:
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        validators = {"ETag": etag, "Last-Modified": formatdate(1709888400, usegmt=True)} if etag else None
+        self.send_page(body, content_type, status, validators)
 
 
 def serve() -> NewsSite:
