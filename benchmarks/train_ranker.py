@@ -20,7 +20,7 @@ running the real QuotePicker and QuestionAnswerer with the fitted ranker:
   junk left out, as the picker leaves them), L2-pulled towards the hand-set weights by L;
   cross-set and per half of news_dev;
 - `--search`: the linear model's weights fitted on the figures themselves: a coordinate search
-  from zero over a grid of values, each setting scored by the real picker and answerer on the
+  from zero (`--search-from hand-set`: from the hand-set weights) over a grid of values, each setting scored by the real picker and answerer on the
   sets fitted on (their mean quote_hit@1 + passage_hit@1, each set weighing the same), the
   sentence cosine's weight held at the hand-set 3.0 (the unit of the quote-joining margin and
   the recency bonus); cross-set, per half of news_dev, and on all sets.
@@ -217,18 +217,20 @@ def _linear(weights: dict[str, float]) -> LinearRanker:
     return LinearRanker(FEATURES, np.zeros(len(FEATURES), np.float32), ones, vector, 0.0)
 
 
-def fit_search(parts: Sequence[tuple[Dataset, Sequence[Case]]]) -> LinearRanker:
-    """A linear ranker whose weights are searched one at a time over SEARCH_GRID (from zero,
-    SEARCH_ROUNDS rounds) for the best mean quote_hit@1 + passage_hit@1 over `parts` (each
-    set's cases weighing the same), scored by the real picker and answerer."""
-    cosine = float(LinearRanker.hand_set().weights[FEATURES.index("cos_sentence")])
+def fit_search(parts: Sequence[tuple[Dataset, Sequence[Case]]], start: str = "zero") -> LinearRanker:
+    """A linear ranker whose weights are searched one at a time over SEARCH_GRID (from zero or
+    from the hand-set weights, SEARCH_ROUNDS rounds) for the best mean quote_hit@1 +
+    passage_hit@1 over `parts` (each set's cases weighing the same), scored by the real picker
+    and answerer."""
+    hand = dict(zip(FEATURES, map(float, LinearRanker.hand_set().weights)))
+    cosine = hand["cos_sentence"]
 
     def objective(weights: dict[str, float]) -> float:
         ranker = _linear({"cos_sentence": cosine, **weights})
         reports = [score(dataset, cases, ranker) for dataset, cases in parts]
         return float(np.mean([r.quote_hit_at_1 + r.passage_hit_at_1 for r in reports]))
 
-    weights = dict.fromkeys(SEARCH_FEATURES, 0.0)
+    weights = {name: hand[name] if start == "hand-set" else 0.0 for name in SEARCH_FEATURES}
     best = objective(weights)
     for _ in range(SEARCH_ROUNDS):
         improved = False
@@ -343,6 +345,9 @@ def main() -> None:
     parser.add_argument("--search", action="store_true",
                         help="Also fit the linear weights by a coordinate search on the figures, cross-set, "
                              "per half of the dated sets and on all sets.")
+    parser.add_argument("--search-from", choices=("zero", "hand-set"), default="zero",
+                        help="Where the search starts: all weights at zero, or the hand-set weights (whose "
+                             "tuning on xquad_en and covidqa then carries into those sets' cross-set figures).")
     parser.add_argument("--save", choices=("pairwise", "search"), default=None,
                         help=f"Write that method's model fitted on all sets to {RANKER_FILE}.")
     args = parser.parse_args()
@@ -403,14 +408,16 @@ def main() -> None:
     if args.search or args.save == "search":
         for held, others, names in cross_sets(datasets):
             parts = [(d, d.cases) for d in datasets if d is not held]
-            print(row(f"search, cross-set (fit on {names})", score(held, held.cases, fit_search(parts))), flush=True)
+            print(row(f"search from {args.search_from}, cross-set (fit on {names})",
+                      score(held, held.cases, fit_search(parts, args.search_from))), flush=True)
         for dataset, train, test, name in dated_halves(datasets):
             parts = [(d, d.cases) for d in datasets if d is not dataset] + [(dataset, train[-1])]
-            print(row(f"search, {dataset.name} halves (fit on the others + {name}, scored on the other weeks)",
-                      score(dataset, test, fit_search(parts))), flush=True)
+            print(row(f"search from {args.search_from}, {dataset.name} halves (fit on the others + {name}, "
+                      f"scored on the other weeks)", score(dataset, test, fit_search(parts, args.search_from))),
+                  flush=True)
     fits = {"pairwise": fit([d.cases for d in datasets])}
     if args.search or args.save == "search":
-        fits["search"] = fit_search([(d, d.cases) for d in datasets])
+        fits["search"] = fit_search([(d, d.cases) for d in datasets], args.search_from)
     for method, everything in fits.items():
         for dataset in datasets:
             print(row(f"{method}, all (in-sample)", score(dataset, dataset.cases, everything)), flush=True)
