@@ -1,6 +1,6 @@
 """CPU cost of the int8 ONNX export variants of the bundled model, measured interleaved.
 
-Exports all-MiniLM-L6-v2 twice, with transformers' default (SDPA) attention and with eager
+Exports all-MiniLM-L6-v2 twice (`index/onnx_export.py`'s `export_to`), with transformers' default (SDPA) attention and with eager
 attention (the recipe `index/onnx_export.py` uses), quantises both the same way (dynamic,
 int8, per channel), then encodes the longest covidqa passages (1000/200 chunks) with one
 onnxruntime thread and reports the process CPU seconds of each variant over interleaved
@@ -20,40 +20,15 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime
-import torch
 from langchain_text_splitters import RecursiveCharacterTextSplitter
-from onnxruntime.quantization import QuantType, quantize_dynamic
 from sentence_transformers import SentenceTransformer
 from tokenizers import Tokenizer
-from transformers import AutoModel
 
 from newsqa.index.embedding import resolve_model_path
+from newsqa.index.onnx_export import export_to
 
 # The shared eval sets: NEWSQA_EVAL_DIR, else `../shared/eval` beside this repository.
 ARTICLES = Path(os.environ.get("NEWSQA_EVAL_DIR") or Path(__file__).resolve().parent.parent.parent / "shared" / "eval") / "covidqa" / "articles"
-
-
-class _TokenEmbeddings(torch.nn.Module):
-    def __init__(self, inner: torch.nn.Module) -> None:
-        super().__init__()
-        self.inner = inner
-
-    def forward(self, input_ids, attention_mask, token_type_ids):
-        return self.inner(input_ids=input_ids, attention_mask=attention_mask,
-                          token_type_ids=token_type_ids).last_hidden_state
-
-
-def export(model_dir: Path, attention: str, work: Path) -> Path:
-    """An int8 ONNX file of the model exported with `attention` ("sdpa" or "eager")."""
-    model = AutoModel.from_pretrained(str(model_dir), attn_implementation=attention).eval()
-    dummy = {name: torch.ones((2, 8), dtype=torch.int64) for name in ("input_ids", "attention_mask", "token_type_ids")}
-    fp32, int8 = work / f"{attention}-fp32.onnx", work / f"{attention}-int8.onnx"
-    with torch.inference_mode():
-        torch.onnx.export(_TokenEmbeddings(model), tuple(dummy.values()), str(fp32), input_names=list(dummy),
-                          output_names=["token_embeddings"], opset_version=17, dynamo=False,
-                          dynamic_axes={n: {0: "batch", 1: "tokens"} for n in (*dummy, "token_embeddings")})
-    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
-    return int8
 
 
 def main() -> None:
@@ -81,7 +56,7 @@ def main() -> None:
             options = onnxruntime.SessionOptions()
             options.intra_op_num_threads = options.inter_op_num_threads = 1
             options.log_severity_level = 3
-            sessions[attention] = onnxruntime.InferenceSession(str(export(model_dir, attention, Path(work))), options,
+            sessions[attention] = onnxruntime.InferenceSession(str(export_to(model_dir, Path(work), attention)), options,
                                                                providers=["CPUExecutionProvider"])
         seconds: dict[str, list[float]] = {name: [] for name in sessions}
         vectors: dict[str, np.ndarray] = {}

@@ -108,9 +108,19 @@ def export_int8(model_dir: Path, cache: Path | None = None) -> Path:
     if target.exists():
         return target
     log.warning("exporting %s to ONNX int8 once, into %s (about 30 s)", model_dir.name, target.parent)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".export-") as work:
+        move_into_place(export_to(model_dir, Path(work)), target)
+    return target
+
+
+def export_to(model_dir: Path, work: Path, attention: str = "eager") -> Path:
+    """Export the model at `model_dir` into `work` as an int8 ONNX file of token embeddings,
+    with `attention` ("eager" or "sdpa"), and return its path."""
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModel
+    from transformers.utils import logging as transformers_logging
 
     class _TokenEmbeddings(torch.nn.Module):
         """The transformer with its last hidden state as the one output."""
@@ -123,34 +133,28 @@ def export_int8(model_dir: Path, cache: Path | None = None) -> Path:
             return self.inner(input_ids=input_ids, attention_mask=attention_mask,
                               token_type_ids=token_type_ids).last_hidden_state
 
-    target.parent.mkdir(parents=True, exist_ok=True)
     # Eager attention exports as plain MatMul/Softmax; the default SDPA path exports extra
     # mask and shape ops that cost ~15% more CPU per token in onnxruntime (docs/performance.md).
-    from transformers.utils import logging as transformers_logging
-
     transformers_logging.disable_progress_bar()  # a bar for reading weights from local disk is noise
     try:
-        model = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
+        model = AutoModel.from_pretrained(str(model_dir), attn_implementation=attention).eval()
     finally:
         transformers_logging.enable_progress_bar()
-    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".export-") as work:
-        fp32 = Path(work) / "model-fp32.onnx"
-        int8 = Path(work) / "model-int8.onnx"
-        dummy = {
-            "input_ids": torch.ones((2, 8), dtype=torch.int64),
-            "attention_mask": torch.ones((2, 8), dtype=torch.int64),
-            "token_type_ids": torch.zeros((2, 8), dtype=torch.int64),
-        }
-        dynamic = {name: {0: "batch", 1: "tokens"} for name in (*dummy, "token_embeddings")}
-        # The tracer's and the quantiser's advice (TracerWarning, "consider pre-processing")
-        # concerns model authors, not someone indexing articles: keep it off their terminal.
-        with torch.inference_mode(), warnings.catch_warnings(), _root_logger_quiet():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                _TokenEmbeddings(model), tuple(dummy.values()), str(fp32), input_names=list(dummy), output_names=["token_embeddings"],
-                dynamic_axes=dynamic, opset_version=OPSET, dynamo=False,
-            )
-            # Per-channel scales: cosine to float32 0.995 (one scale per tensor gave 0.970).
-            quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
-        move_into_place(int8, target)
-    return target
+    fp32, int8 = work / f"{attention}-fp32.onnx", work / f"{attention}-int8.onnx"
+    dummy = {
+        "input_ids": torch.ones((2, 8), dtype=torch.int64),
+        "attention_mask": torch.ones((2, 8), dtype=torch.int64),
+        "token_type_ids": torch.zeros((2, 8), dtype=torch.int64),
+    }
+    dynamic = {name: {0: "batch", 1: "tokens"} for name in (*dummy, "token_embeddings")}
+    # The tracer's and the quantiser's advice (TracerWarning, "consider pre-processing")
+    # concerns model authors, not someone indexing articles: keep it off their terminal.
+    with torch.inference_mode(), warnings.catch_warnings(), _root_logger_quiet():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            _TokenEmbeddings(model), tuple(dummy.values()), str(fp32), input_names=list(dummy),
+            output_names=["token_embeddings"], dynamic_axes=dynamic, opset_version=OPSET, dynamo=False,
+        )
+        # Per-channel scales: cosine to float32 0.995 (one scale per tensor gave 0.970).
+        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
+    return int8
