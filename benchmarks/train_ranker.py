@@ -14,6 +14,8 @@ running the real QuotePicker and QuestionAnswerer with the fitted ranker:
   the other half (and the reverse);
 - `all`: fitted on everything (in-sample), the model `--save` writes;
 - `--recency`: the picker's recency settings on each half of a dated set's weeks;
+- `--neighbours`: the hand-set ranker with each of its weights moved one step of the search's
+  grid down and up, on every set (how far the figures move between near-equal weightings);
 - `--lightgbm`: gradient-boosted trees (lambdarank) cross-set, for comparison;
 - `--listwise L`: a linear model fitted on each question's choice of one sentence among all
   its candidates (a softmax over them, the recency bonus as a fixed offset, echoes and scrape
@@ -292,6 +294,19 @@ def score(dataset: Dataset, cases: Sequence[Case], ranker: LinearRanker | TreeRa
     return QualityReport.from_outcomes(dataset.name, outcomes)
 
 
+def neighbours(ranker: LinearRanker) -> Iterator[tuple[str, LinearRanker]]:
+    """`ranker` with one of the weights the search sets moved one step of SEARCH_GRID down or
+    up: a label and the ranker, in turn."""
+    weights = dict(zip(FEATURES, map(float, ranker.weights)))
+    grid = np.asarray(SEARCH_GRID)
+    for name in SEARCH_FEATURES:
+        at = int(np.argmin(np.abs(grid - weights[name])))
+        for step in (-1, 1):
+            if 0 <= at + step < len(grid):
+                value = float(grid[at + step])
+                yield f"{name} {weights[name]:g} -> {value:g}", _linear(weights | {name: value})
+
+
 def halves(cases: Sequence[Case]) -> tuple[list[Case], list[Case]]:
     """A dated set split by its weeks (as-of days alternate between the halves), so no week's
     news is in both."""
@@ -337,6 +352,8 @@ def main() -> None:
     parser.add_argument("--recency", action="store_true",
                         help="Also score the hand-set ranker with each recency setting of RECENCY_GRID on each "
                              "half of the dated sets' weeks.")
+    parser.add_argument("--neighbours", action="store_true",
+                        help="Also score the hand-set ranker with each weight moved one grid step down and up.")
     parser.add_argument("--lightgbm", action="store_true",
                         help="Also score gradient-boosted trees (lambdarank) cross-set; needs `pip install lightgbm`.")
     parser.add_argument("--listwise", type=float, nargs="*", default=[], metavar="PULL",
@@ -394,6 +411,10 @@ def main() -> None:
                 for part, name in ((first, "odd weeks"), (second, "even weeks")):
                     print(row(f"hand-set, recency span {span} newest {newest} prior {prior} over {days:.0f} days, {name}",
                               score(dataset, part, hand, picker_args)), flush=True)
+    if args.neighbours:
+        for label, ranker in neighbours(LinearRanker.hand_set()):
+            for dataset in datasets:
+                print(row(f"hand-set, {label}", score(dataset, dataset.cases, ranker)), flush=True)
     if args.lightgbm:
         for held, others, names in cross_sets(datasets):
             print(row(f"LightGBM lambdarank, cross-set (fit on {names})",
