@@ -22,8 +22,9 @@ running the real QuotePicker and QuestionAnswerer with the fitted ranker:
   junk left out, as the picker leaves them), L2-pulled towards the hand-set weights by L;
   cross-set and per half of news_dev;
 - `--search`: the linear model's weights fitted on the figures themselves: a coordinate search
-  from zero (`--search-from hand-set`: from the hand-set weights) over a grid of values, each setting scored by the real picker and answerer on the
-  sets fitted on (their mean quote_hit@1 + passage_hit@1, each set weighing the same), the
+  from zero (`--search-from hand-set`: from the hand-set weights) over a grid of values, each
+  setting scored by the real picker and answerer on the sets fitted on (their mean
+  quote_hit@1 + passage_hit@1, each set weighing the same), the
   sentence cosine's weight held at the hand-set 3.0 (the unit of the quote-joining margin and
   the recency bonus); cross-set, per half of news_dev, and on all sets.
 
@@ -449,7 +450,8 @@ def main() -> None:
         payload = {"kind": f"learned ({args.save})", "fitted_on": [d.name for d in datasets],
                    "fitted": date.today().isoformat(),
                    "command": "benchmarks/train_ranker.py " + " ".join(str(d) for d in args.datasets)
-                              + f" --save {args.save}",
+                              + f" --save {args.save}"
+                              + (f" --search-from {args.search_from}" if args.save == "search" else ""),
                    "model": fits[args.save].to_dict()}
         RANKER_FILE.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
         print(f"saved {RANKER_FILE}", file=sys.stderr)
