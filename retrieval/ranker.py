@@ -2,10 +2,10 @@
 
 `ranker.json` holds the weights in force and loads once, at first use. Today they are the
 hand-set weights: `benchmarks/train_ranker.py` fits learned ones on the shared eval sets
-(pairwise, listwise, a search on the figures from zero or from the hand-set weights) and scores each on sets it was not fitted on; none
-that answers the seed article right beats the hand-set weights there yet (docs/quality.md).
-`train_ranker.py --save pairwise|search` writes a
-learned model in the same format, so switching is a data change.
+(pairwise, listwise, a search on the figures from zero or from the hand-set weights) and
+scores each on sets it was not fitted on; none that answers the seed article right beats the
+hand-set weights there yet (docs/quality.md). `train_ranker.py --save pairwise|search` writes
+a learned model in the same format, so switching is a data change.
 """
 
 from __future__ import annotations
