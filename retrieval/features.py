@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from newsqa.index import keyword_terms, stem_words
+from newsqa.index import StoredChunk, StoredSentence, keyword_terms, stem_words
 
 from .config import NEAR_TOKENS
 from .hybrid import RetrievedPassage
 from .places import place_kind, place_words
-from .terms import QuestionTerms, passage_terms
+from .terms import PassageTerms, QuestionTerms, passage_terms
 
 
 FEATURES: tuple[str, ...] = (
@@ -94,117 +94,104 @@ class SentenceFeatures:
 
 
 class SentenceFeaturizer:
-    """Turns retrieved passages into the feature rows of their sentences."""
+    """Turns retrieved passages into the feature rows of their sentences.
+
+    All passages' words are handled as one run of arrays (a passage's bounds kept where a
+    signal must not cross them): a few array operations per question, not per passage."""
 
     def features(self, profile: QuestionProfile, query_vector: np.ndarray,
                  passages: Sequence[RetrievedPassage]) -> SentenceFeatures:
-        rows: list[np.ndarray] = []
-        passage_of: list[np.ndarray] = []
-        sentence_of: list[np.ndarray] = []
-        presence_all: list[np.ndarray] = []
-        top_keyword = max((p.keyword for p in passages), default=0.0) or 1.0
-        for index, passage in enumerate(passages):
-            block, presence = self._passage_rows(profile, query_vector, passage, top_keyword)
-            presence_all.append(presence)
-            if not len(block):
-                continue
-            rows.append(block)
-            passage_of.append(np.full(len(block), index, np.int32))
-            sentence_of.append(np.arange(len(block), dtype=np.int32))
-        if not rows:
-            empty = np.zeros((0, len(FEATURES)), np.float32)
-            return SentenceFeatures(empty, np.zeros(0, np.int32), np.zeros(0, np.int32), presence_all)
-        matrix = np.vstack(rows)
-        # Relative to the question's best candidate: scales differ from question to question.
-        cosine = matrix[:, FEATURES.index("cos_sentence")]
-        matrix[:, FEATURES.index("cos_gap")] = cosine - cosine.max()
-        column = FEATURES.index("coverage")
-        matrix[:, FEATURES.index("coverage_gap")] = matrix[:, column] - matrix[:, column].max()
-        return SentenceFeatures(matrix, np.concatenate(passage_of), np.concatenate(sentence_of), presence_all)
-
-    def _passage_rows(self, profile: QuestionProfile, query_vector: np.ndarray, passage: RetrievedPassage,
-                      top_keyword: float) -> tuple[np.ndarray, np.ndarray]:
-        chunk = passage.chunk
-        sentences = chunk.sentences
-        count = len(sentences)
         terms = profile.terms
-        presence = np.zeros((count, len(terms.stems)), np.float32)
-        if not count:
-            return np.zeros((0, len(FEATURES)), np.float32), presence
-        text = passage_terms(chunk.text)
-        starts = np.fromiter((s.start for s in sentences), np.int64, count)
-        rows_of = np.searchsorted(starts, chunk.start + text.offsets, side="right") - 1
-        inside = rows_of >= 0
-        columns = terms.columns_of(text.stems)  # -1 where the word is not a question word
-        matched = columns >= 0
+        chunks = [p.chunk for p in passages]
+        texts = [passage_terms(chunk.text) for chunk in chunks]
+        counts = np.fromiter((len(chunk.sentences) for chunk in chunks), np.int64, len(chunks))
+        total_rows = int(counts.sum())
+        if not total_rows:
+            empty = np.zeros((0, len(FEATURES)), np.float32)
+            presence = [np.zeros((0, len(terms.stems)), np.float32) for _ in passages]
+            return SentenceFeatures(empty, np.zeros(0, np.int32), np.zeros(0, np.int32), presence)
+        sentences = [s for chunk in chunks for s in chunk.sentences]
+        passage_of = np.repeat(np.arange(len(passages), dtype=np.int32), counts)
+        row_base = np.concatenate(([0], np.cumsum(counts)))
+        sentence_of = (np.arange(total_rows) - row_base[passage_of]).astype(np.int32)
+        words = _PassageWords.of(texts, chunks, sentences, passage_of, profile)
+        rows_of, inside, matched = words.rows_of, words.inside, words.columns >= 0
+        presence = np.zeros((total_rows, len(terms.stems)), np.float32)
         hit = matched & inside
-        presence[rows_of[hit], columns[hit]] = 1.0
-        content, capital, number, date = text.content, text.capital, text.number, text.date
-        # The first word of a sentence is capitalised whatever it is: not a name by itself.
-        first_word = np.zeros(len(text.words), bool)
-        if len(text.words):
-            first_word[np.r_[0, np.flatnonzero(np.diff(rows_of)) + 1]] = True
-        said = np.fromiter((stem in profile.said for stem in text.stems), bool, len(text.stems))
-        novel = content & ~matched & ~said & inside
-        novel_name = novel & capital & ~first_word & ~date  # "Monday" is not a name
-        novel_number = novel & number & ~date  # "2021" is a year, not a count
-        novel_date = novel & date
-        near = self._near(matched, NEAR_TOKENS)
+        presence[rows_of[hit], words.columns[hit]] = 1.0
+        novel = words.content & ~matched & ~words.said & inside
+        novel_name = novel & words.capital & ~words.first & ~words.date  # "Monday" is not a name
+        novel_number = novel & words.number & ~words.date  # "2021" is a year, not a count
+        novel_date = novel & words.date
+        near = self._near(matched, NEAR_TOKENS, words.low, words.high)
         kind = profile.kind
         answer = (novel_name if kind == "name" else novel_number if kind == "number"
-                  else novel_date if kind == "date" else np.zeros(len(text.words), bool))
+                  else novel_date if kind == "date" else np.zeros(len(rows_of), bool))
         if profile.place is not None:  # "which state": a state's name, not any name
-            answer = answer & place_words(text.words, profile.place)
+            answer = answer & np.concatenate([place_words(text.words, profile.place) for text in texts])
 
         def per_sentence(flags: np.ndarray) -> np.ndarray:
-            return np.bincount(rows_of[flags & inside], minlength=count).astype(np.float32)
+            return np.bincount(rows_of[flags & inside], minlength=total_rows).astype(np.float32)
 
-        content_count = per_sentence(content)
+        content_count = per_sentence(words.content)
         novel_count = per_sentence(novel)
         weights = terms.weights
         total = float(weights.sum())
-        coverage = presence @ weights / total if total > 0 else np.zeros(count, np.float32)
-        passage_coverage = float(presence.max(axis=0) @ weights / total) if total > 0 else 0.0
-        bigrams = self._bigrams(profile, columns, content, rows_of, count)
-        cosine = np.stack([s.vector for s in sentences]) @ query_vector
-        chars = np.fromiter((s.end - s.start for s in sentences), np.float32, count)
-        question_mark = np.fromiter(("?" in chunk.article_text[s.start:s.end] for s in sentences), np.float32, count)
+        # Products per passage, as the scores were measured (a product over all rows at once
+        # rounds differently in the last bit, which can swap near-ties).
+        blocks = np.split(presence, row_base[1:-1])
+        coverage = np.zeros(total_rows, np.float32)
+        passage_coverage = np.zeros(len(passages), np.float32)
+        if total > 0:
+            coverage = np.concatenate([block @ weights for block in blocks]) / total
+            for index in np.flatnonzero(counts):
+                passage_coverage[index] = float(blocks[index].max(axis=0) @ weights / total)
+        title_coverage = np.fromiter((terms.coverage_of(chunk.title) for chunk in chunks), np.float32, len(chunks))
+        top_keyword = max((p.keyword for p in passages), default=0.0) or 1.0
+        per_passage = np.asarray([(p.dense, 1.0 / (p.rank + 1), p.keyword / top_keyword) for p in passages])
+        cosine = np.concatenate([np.stack([s.vector for s in chunk.sentences]) @ query_vector
+                                 for chunk in chunks if chunk.sentences])
+        chars = np.fromiter((s.end - s.start for s in sentences), np.float32, total_rows)
+        question_mark = np.fromiter(("?" in chunk.article_text[s.start:s.end]
+                                     for chunk in chunks for s in chunk.sentences), np.float32, total_rows)
+        opens_article = np.fromiter((chunk.ordinal == 0 for chunk in chunks), bool, len(chunks))
+        opening = opens_article[passage_of] & (sentence_of == 0)
         novel_share = novel_count / np.maximum(content_count, 1.0)
-        block = np.zeros((count, len(FEATURES)), np.float32)
-        block[:, FEATURES.index("cos_sentence")] = cosine
-        block[:, FEATURES.index("cos_passage")] = passage.dense
-        block[:, FEATURES.index("coverage")] = coverage
-        block[:, FEATURES.index("passage_coverage")] = passage_coverage
-        block[:, FEATURES.index("title_coverage")] = terms.coverage_of(chunk.title)
-        block[:, FEATURES.index("bigrams")] = bigrams
-        block[:, FEATURES.index("rank_prior")] = 1.0 / (passage.rank + 1)
-        block[:, FEATURES.index("keyword")] = passage.keyword / top_keyword
-        block[:, FEATURES.index("novel_share")] = novel_share
-        block[:, FEATURES.index("novel_words")] = np.log1p(novel_count)
-        block[:, FEATURES.index("type_match")] = per_sentence(answer) > 0
-        block[:, FEATURES.index("type_match_near")] = per_sentence(answer & near) > 0
-        block[:, FEATURES.index("novel_name")] = per_sentence(novel_name) > 0
-        block[:, FEATURES.index("novel_number")] = per_sentence(novel_number) > 0
-        block[:, FEATURES.index("question_mark")] = question_mark
-        block[:, FEATURES.index("log_chars")] = np.log(np.maximum(chars, 1.0)) / math.log(400)
-        block[:, FEATURES.index("article_opening")] = [chunk.ordinal == 0 and n == 0 for n in range(count)]
-        block[:, FEATURES.index("echo")] = coverage * (1.0 - novel_share)
-        return block, presence
+        matrix = np.zeros((total_rows, len(FEATURES)), np.float32)
+        columns = {
+            "cos_sentence": cosine, "cos_passage": per_passage[passage_of, 0],
+            "coverage": coverage, "passage_coverage": passage_coverage[passage_of],
+            "title_coverage": title_coverage[passage_of],
+            "bigrams": self._bigrams(profile, words.columns, words.content, rows_of, inside, total_rows),
+            "rank_prior": per_passage[passage_of, 1], "keyword": per_passage[passage_of, 2],
+            "novel_share": novel_share, "novel_words": np.log1p(novel_count),
+            "type_match": per_sentence(answer) > 0, "type_match_near": per_sentence(answer & near) > 0,
+            "novel_name": per_sentence(novel_name) > 0, "novel_number": per_sentence(novel_number) > 0,
+            "question_mark": question_mark, "log_chars": np.log(np.maximum(chars, 1.0)) / math.log(400),
+            "article_opening": opening, "echo": coverage * (1.0 - novel_share),
+        }
+        for name, values in columns.items():
+            matrix[:, FEATURES.index(name)] = values
+        # Relative to the question's best candidate: scales differ from question to question.
+        column = FEATURES.index("cos_sentence")
+        matrix[:, FEATURES.index("cos_gap")] = matrix[:, column] - matrix[:, column].max()
+        column = FEATURES.index("coverage")
+        matrix[:, FEATURES.index("coverage_gap")] = matrix[:, column] - matrix[:, column].max()
+        return SentenceFeatures(matrix, passage_of, sentence_of, blocks)
 
     @staticmethod
-    def _near(matched: np.ndarray, reach: int) -> np.ndarray:
-        """Per word: a question word lies within `reach` words of it."""
+    def _near(matched: np.ndarray, reach: int, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+        """Per word: a question word lies within `reach` words of it, inside the word's
+        passage (its words run from `low` to `high`, exclusive)."""
         if not len(matched):
             return matched
         sums = np.concatenate(([0], np.cumsum(matched)))
         index = np.arange(len(matched))
-        low = np.clip(index - reach, 0, len(matched))
-        high = np.clip(index + reach + 1, 0, len(matched))
-        return (sums[high] - sums[low]) > 0
+        return (sums[np.minimum(index + reach + 1, high)] - sums[np.maximum(index - reach, low)]) > 0
 
     @staticmethod
     def _bigrams(profile: QuestionProfile, columns: np.ndarray, content: np.ndarray, rows_of: np.ndarray,
-                 count: int) -> np.ndarray:
+                 inside: np.ndarray, count: int) -> np.ndarray:
         """Per sentence: the share of the question's word pairs found in order, side by side
         (stop words between them skipped)."""
         found = np.zeros(count, np.float32)
@@ -216,10 +203,52 @@ class SentenceFeaturizer:
         rank = np.full(len(content), -1)
         rank[every] = np.arange(len(every))
         a, b = positions[:-1], positions[1:]
-        side_by_side = (rank[b] - rank[a] == 1) & (rows_of[a] == rows_of[b]) & (rows_of[a] >= 0)
-        width = int(columns.max()) + 1
-        wanted = np.fromiter((x * width + y for x, y in profile.bigrams if x < width and y < width), np.int64)
-        pairs = columns[a] * width + columns[b]
-        keep = side_by_side & np.isin(pairs, wanted)
+        side_by_side = (rank[b] - rank[a] == 1) & (rows_of[a] == rows_of[b]) & inside[a] & inside[b]
+        width = len(profile.terms.stems)
+        wanted = np.fromiter((x * width + y for x, y in profile.bigrams), np.int64)
+        keep = side_by_side & np.isin(columns[a] * width + columns[b], wanted)
         np.add.at(found, rows_of[a][keep], 1.0)
         return np.minimum(found / len(profile.bigrams), 1.0)
+
+
+@dataclass(frozen=True)
+class _PassageWords:
+    """The words of several passages end to end, each with its sentence's row (rows run on
+    from passage to passage) and what the question makes of it."""
+
+    rows_of: np.ndarray  # per word: its sentence's row (meaningless where not `inside`)
+    inside: np.ndarray  # per word: within a sentence (not before a passage's first one)
+    columns: np.ndarray  # per word: the question stem it matches, or -1
+    said: np.ndarray  # per word: a stem the question says, however short
+    content: np.ndarray
+    capital: np.ndarray
+    number: np.ndarray
+    date: np.ndarray
+    first: np.ndarray  # per word: the first of its sentence (capitalised whatever it is)
+    low: np.ndarray  # per word: where its passage's words start
+    high: np.ndarray  # per word: where they end (exclusive)
+
+    @classmethod
+    def of(cls, texts: Sequence[PassageTerms], chunks: Sequence[StoredChunk], sentences: Sequence[StoredSentence],
+           passage_of_row: np.ndarray, profile: QuestionProfile) -> "_PassageWords":
+        sizes = np.fromiter((len(text.words) for text in texts), np.int64, len(texts))
+        passage_of_word = np.repeat(np.arange(len(texts)), sizes)
+        word_base = np.concatenate(([0], np.cumsum(sizes)))
+        # A word's sentence: the last one starting at or before it, in the same passage. Each
+        # passage's offsets are shifted past the one before's, so one search serves them all.
+        span = max((len(chunk.article_text) for chunk in chunks), default=0) + 1
+        shift = np.arange(len(chunks), dtype=np.int64) * span
+        starts = np.fromiter((s.start for s in sentences), np.int64, len(sentences)) + shift[passage_of_row]
+        offsets = np.concatenate([chunk.start + text.offsets.astype(np.int64) for chunk, text in zip(chunks, texts)]
+                                 ) + shift[passage_of_word]
+        rows_of = np.searchsorted(starts, offsets, side="right") - 1
+        inside = (rows_of >= 0) & (passage_of_row[np.maximum(rows_of, 0)] == passage_of_word)
+        first = np.zeros(len(offsets), bool)
+        first[1:] = np.diff(rows_of) != 0
+        first[word_base[:-1][sizes > 0]] = True
+        return cls(rows_of, inside,
+                   np.concatenate([text.stem_columns(profile.terms) for text in texts]),
+                   np.concatenate([text.stems_in(profile.said) for text in texts]),
+                   *(np.concatenate([getattr(text, flag) for text in texts])
+                     for flag in ("content", "capital", "number", "date")),
+                   first, word_base[passage_of_word], word_base[passage_of_word + 1])

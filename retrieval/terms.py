@@ -45,6 +45,19 @@ class PassageTerms:
     capital: np.ndarray
     number: np.ndarray
     date: np.ndarray
+    # The distinct stems, first seen first, and per word the index of its stem among them:
+    # a question's matches are looked up once per distinct stem, not once per word.
+    vocabulary: tuple[str, ...] = ()
+    stem_index: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+
+    def stem_columns(self, terms: "QuestionTerms") -> np.ndarray:
+        """Per word: the question stem its stem matches, or -1 (`QuestionTerms.columns_of`)."""
+        return terms.columns_of(self.vocabulary)[self.stem_index]
+
+    def stems_in(self, stems: frozenset[str]) -> np.ndarray:
+        """Per word: its stem is one of `stems`."""
+        held = np.fromiter((stem in stems for stem in self.vocabulary), bool, len(self.vocabulary))
+        return held[self.stem_index]
 
 
 @lru_cache(maxsize=PASSAGE_TERMS_CACHE)
@@ -60,9 +73,12 @@ def passage_terms(text: str) -> PassageTerms:
              np.fromiter((w[:1].isupper() for w in words), bool, n),
              np.fromiter((bool(_NUMBER_WORD.match(w)) for w in folded), bool, n),
              np.fromiter((bool(_DATE_WORD.match(w)) for w in folded), bool, n)]
-    for array in flags:
+    stems = tuple(sys.intern(stem) for stem in stem_words(words))
+    index_of: dict[str, int] = {}
+    stem_index = np.fromiter((index_of.setdefault(stem, len(index_of)) for stem in stems), np.int32, n)
+    for array in (*flags, stem_index):
         array.flags.writeable = False
-    return PassageTerms(offsets, words, tuple(sys.intern(stem) for stem in stem_words(words)), *flags)
+    return PassageTerms(offsets, words, stems, *flags, tuple(index_of), stem_index)
 
 
 def asking_sentence(question: str) -> str | None:

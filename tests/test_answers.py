@@ -136,6 +136,28 @@ def test_an_echo_of_the_question_holds_nothing_new_and_the_answer_does():
     assert features["bigrams"][answer] > 0 and features["cos_gap"][echo] == 0.0
 
 
+def test_a_passage_gets_the_same_rows_alone_as_among_others():
+    # The featurizer runs all passages' words end to end: nothing may cross a passage's bounds
+    # (a word pair, a question word near a name, a sentence's first word).
+    question = "Who is the bridge engineer of the Harbour Bridge?"
+    ends_on_question_words = _passage(1, ["The city hired a bridge engineer"], [[1.0, 0.0]], rank=0)
+    opens_with_name = _passage(2, ["Crews say Tomas Varga inspected it on a cold morning.",
+                                   "Varga is the bridge engineer."],
+                               [[0.8, 0.6], [0.7, 0.7]], rank=1)
+    no_sentences = replace(_passage(3, ["Headline only"], [[1.0, 0.0]], rank=2),
+                           chunk=replace(opens_with_name.chunk, chunk_id=3, sentences=()))
+    together = _features(question, [ends_on_question_words, no_sentences, opens_with_name])
+    alone = [_features(question, [p]) for p in (ends_on_question_words, opens_with_name)]
+    relative = {"cos_gap", "coverage_gap", "rank_prior", "keyword"}  # set by the other passages
+    for name in set(FEATURES) - relative:
+        assert together[name].tolist() == [*alone[0][name], *alone[1][name]], name
+    # "Tomas Varga" is near the question's words only across the bound (the passage before
+    # ends on them); "Varga" opens its sentence, so is no name by itself.
+    assert together["bigrams"].tolist() == [0.5, 0.0, 0.5]
+    assert together["type_match"].tolist() == [0.0, 1.0, 0.0]
+    assert together["type_match_near"].tolist() == [0.0, 0.0, 0.0]
+
+
 def test_an_echo_with_one_letter_words_is_still_an_echo_and_never_quoted():
     # "4" and the "s" of "UK’s" are too short to weigh in the question's terms, yet the
     # question says them: repeating them is no news.
