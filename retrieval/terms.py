@@ -60,23 +60,35 @@ class PassageTerms:
         return held[self.stem_index]
 
 
+# Distinct words whose stem and kind are kept between passages (~300 bytes each: ~15 MB at most).
+WORD_FACTS_CACHE = 50_000
+_CONTENT, _CAPITAL, _NUMBER, _DATE = 1, 2, 4, 8
+
+
+@lru_cache(maxsize=WORD_FACTS_CACHE)
+def _word_facts(word: str) -> tuple[str, int]:
+    """One word's stem and kind (bits: a content word, capitalised, a number, a date word);
+    cached, as most of a passage's words were seen in earlier passages."""
+    folded = word.casefold()
+    kind = ((_CONTENT if folded not in STOPWORDS else 0) | (_CAPITAL if word[:1].isupper() else 0)
+            | (_NUMBER if _NUMBER_WORD.match(folded) else 0) | (_DATE if _DATE_WORD.match(folded) else 0))
+    return sys.intern(stem_words([word])[0]), kind
+
+
 @lru_cache(maxsize=PASSAGE_TERMS_CACHE)
 def passage_terms(text: str) -> PassageTerms:
     """The words of `text` and their stems; cached, as the same passages come back often."""
     matches = list(WORD.finditer(text))
     offsets = np.fromiter((m.start() for m in matches), np.int32, len(matches))
-    offsets.flags.writeable = False
     words = tuple(sys.intern(m.group()) for m in matches)
     n = len(words)
-    folded = [w.casefold() for w in words]
-    flags = [np.fromiter((w not in STOPWORDS for w in folded), bool, n),
-             np.fromiter((w[:1].isupper() for w in words), bool, n),
-             np.fromiter((bool(_NUMBER_WORD.match(w)) for w in folded), bool, n),
-             np.fromiter((bool(_DATE_WORD.match(w)) for w in folded), bool, n)]
-    stems = tuple(sys.intern(stem) for stem in stem_words(words))
+    facts = [_word_facts(word) for word in words]
+    stems = tuple(stem for stem, _ in facts)
+    kinds = np.fromiter((kind for _, kind in facts), np.uint8, n)
+    flags = [(kinds & bit) > 0 for bit in (_CONTENT, _CAPITAL, _NUMBER, _DATE)]
     index_of: dict[str, int] = {}
     stem_index = np.fromiter((index_of.setdefault(stem, len(index_of)) for stem in stems), np.int32, n)
-    for array in (*flags, stem_index):
+    for array in (offsets, *flags, stem_index):
         array.flags.writeable = False
     return PassageTerms(offsets, words, stems, *flags, tuple(index_of), stem_index)
 
