@@ -42,6 +42,11 @@ REFERENCE = [PYTHON, str(ROOT / "benchmarks" / "reference.py")]
 BOT_QUESTIONS = 10
 
 
+def _figure(value: float) -> str:
+    """Three significant digits, whole numbers from 1000 up (never "1e+03")."""
+    return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+
+
 def run(cmd: list[str], env: dict[str, str], stdin: str | None = None, cwd: Path | None = None) -> tuple[float, float, str]:
     """Wall seconds, peak RSS in MiB and stdout of one process."""
     with tempfile.TemporaryFile("w+") as out:
@@ -172,7 +177,7 @@ def main() -> None:
         cells = []
         for system in systems:
             med, lo, hi = summary(figures[system][key])
-            cells.append(f"{med:.3g} [{lo:.3g}-{hi:.3g}]")
+            cells.append(f"{_figure(med)} [{_figure(lo)}-{_figure(hi)}]")
         ref = summary(figures["reference"][key])[0]
         ratios = [f"**{ref / summary(figures[b][key])[0]:.2f}×**" for b in args.backends]
         print(f"| {label} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
