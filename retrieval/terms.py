@@ -22,8 +22,7 @@ from newsqa.index.text import WORD
 from .config import FOCUS_WEIGHT, PREFIX_STEM_CHARS
 
 # Passages whose words' stems are kept between questions (~9 KB each with the text they are
-# keyed by: at most ~36 MB; covidqa's 3,380 passages measured 25.5 MB with the word cache below,
-# their texts left out).
+# keyed by: at most ~36 MB).
 PASSAGE_TERMS_CACHE = 4096
 _MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|"
            "december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
