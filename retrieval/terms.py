@@ -47,8 +47,8 @@ class PassageTerms:
     date: np.ndarray
     # The distinct stems, first seen first, and per word the index of its stem among them:
     # a question's matches are looked up once per distinct stem, not once per word.
-    vocabulary: tuple[str, ...] = ()
-    stem_index: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    vocabulary: tuple[str, ...]
+    stem_index: np.ndarray  # int32, read-only
 
     def stem_columns(self, terms: "QuestionTerms") -> np.ndarray:
         """Per word: the question stem its stem matches, or -1 (`QuestionTerms.columns_of`)."""
