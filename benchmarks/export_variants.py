@@ -1,10 +1,10 @@
 """CPU cost of the int8 ONNX export variants of the bundled model, measured interleaved.
 
-Exports all-MiniLM-L6-v2 twice (`index/onnx_export.py`'s `export_to`), with transformers' default (SDPA) attention and with eager
-attention (the recipe `index/onnx_export.py` uses), quantises both the same way (dynamic,
-int8, per channel), then encodes the longest covidqa passages (1000/200 chunks) with one
-onnxruntime thread and reports the process CPU seconds of each variant over interleaved
-rounds, so machine load hits both alike. Also prints the cosine of each variant's mean-pooled
+Exports all-MiniLM-L6-v2 twice with `index/onnx_export.py`'s `export_to`, with transformers'
+default (SDPA) attention and with eager attention (the recipe the index uses), quantises both
+the same way (dynamic, int8, per channel), then encodes the longest covidqa passages
+(1000/200 chunks) with one onnxruntime thread and reports the process CPU seconds of each
+variant over interleaved rounds, so machine load hits both alike. Also prints the cosine of each variant's mean-pooled
 vectors to the float32 sentence-transformers ones.
 
     .venv/bin/python benchmarks/export_variants.py [--passages 160] [--rounds 4]

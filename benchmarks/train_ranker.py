@@ -214,22 +214,16 @@ SEARCH_GRID = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
 SEARCH_ROUNDS = 2
 
 
-def _linear(weights: dict[str, float]) -> LinearRanker:
-    vector = np.asarray([weights.get(name, 0.0) for name in FEATURES], np.float32)
-    ones = np.ones(len(FEATURES), np.float32)
-    return LinearRanker(FEATURES, np.zeros(len(FEATURES), np.float32), ones, vector, 0.0)
-
-
 def fit_search(parts: Sequence[tuple[Dataset, Sequence[Case]]], start: str = "zero") -> LinearRanker:
     """A linear ranker whose weights are searched one at a time over SEARCH_GRID (from zero or
     from the hand-set weights, SEARCH_ROUNDS rounds) for the best mean quote_hit@1 +
     passage_hit@1 over `parts` (each set's cases weighing the same), scored by the real picker
     and answerer."""
-    hand = dict(zip(FEATURES, map(float, LinearRanker.hand_set().weights)))
+    hand = LinearRanker.hand_set().named_weights()
     cosine = hand["cos_sentence"]
 
     def objective(weights: dict[str, float]) -> float:
-        ranker = _linear({"cos_sentence": cosine, **weights})
+        ranker = LinearRanker.of_weights({"cos_sentence": cosine, **weights})
         reports = [score(dataset, cases, ranker) for dataset, cases in parts]
         return float(np.mean([r.quote_hit_at_1 + r.passage_hit_at_1 for r in reports]))
 
@@ -244,7 +238,7 @@ def fit_search(parts: Sequence[tuple[Dataset, Sequence[Case]]], start: str = "ze
                     best, weights, improved = found, trial, True
         if not improved:
             break
-    return _linear({"cos_sentence": cosine, **weights})
+    return LinearRanker.of_weights({"cos_sentence": cosine, **weights})
 
 
 class TreeRanker:
@@ -298,14 +292,14 @@ def score(dataset: Dataset, cases: Sequence[Case], ranker: LinearRanker | TreeRa
 def neighbours(ranker: LinearRanker) -> Iterator[tuple[str, LinearRanker]]:
     """`ranker` with one of the weights the search sets moved one step of SEARCH_GRID down or
     up: a label and the ranker, in turn."""
-    weights = dict(zip(FEATURES, map(float, ranker.weights)))
+    weights = ranker.named_weights()
     grid = np.asarray(SEARCH_GRID)
     for name in SEARCH_FEATURES:
         at = int(np.argmin(np.abs(grid - weights[name])))
         for step in (-1, 1):
             if 0 <= at + step < len(grid):
                 value = float(grid[at + step])
-                yield f"{name} {weights[name]:g} -> {value:g}", _linear(weights | {name: value})
+                yield f"{name} {weights[name]:g} -> {value:g}", LinearRanker.of_weights(weights | {name: value})
 
 
 def halves(cases: Sequence[Case]) -> tuple[list[Case], list[Case]]:
@@ -448,7 +442,7 @@ def main() -> None:
             print(f"  {name:18s} {weight:+.3f}", file=sys.stderr)
     if args.save:
         payload = {"kind": f"learned ({args.save})", "fitted_on": [d.name for d in datasets],
-                   "fitted": date.today().isoformat(),
+                   "fitted": date.today().isoformat(), **({"C": C} if args.save == "pairwise" else {}),
                    "command": "benchmarks/train_ranker.py " + " ".join(str(d) for d in args.datasets)
                               + f" --save {args.save}"
                               + (f" --search-from {args.search_from}" if args.save == "search" else ""),

@@ -70,14 +70,23 @@ class LinearRanker:
         return cls.from_dict(data["model"] if "model" in data else data)
 
     @classmethod
-    def hand_set(cls) -> "LinearRanker":
-        """The weights before the learned ranker (cosine, coverage, answer-type cue, rank and
-        passage coverage); the baseline `benchmarks/train_ranker.py` compares against."""
-        weights = {"cos_sentence": 3.0, "coverage": 1.0, "type_match": 0.3, "rank_prior": 0.2,
-                   "passage_coverage": 1.5}
+    def of_weights(cls, weights: dict[str, float]) -> "LinearRanker":
+        """A ranker over the raw features (no centring or scaling) with these weights by
+        feature name; features not named weigh 0."""
         vector = np.asarray([weights.get(name, 0.0) for name in FEATURES], np.float32)
         ones = np.ones(len(FEATURES), np.float32)
         return cls(FEATURES, np.zeros(len(FEATURES), np.float32), ones, vector, 0.0)
+
+    @classmethod
+    def hand_set(cls) -> "LinearRanker":
+        """The weights before the learned ranker (cosine, coverage, answer-type cue, rank and
+        passage coverage); the baseline `benchmarks/train_ranker.py` compares against."""
+        return cls.of_weights({"cos_sentence": 3.0, "coverage": 1.0, "type_match": 0.3, "rank_prior": 0.2,
+                               "passage_coverage": 1.5})
+
+    def named_weights(self) -> dict[str, float]:
+        """The weights by feature name."""
+        return dict(zip(self.features, map(float, self.weights)))
 
 
 @lru_cache(maxsize=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import numpy as np
@@ -14,7 +15,7 @@ from newsqa.retrieval.hybrid import RetrievedPassage
 from newsqa.retrieval.features import FEATURES, QuestionProfile, SentenceFeaturizer, answer_kind
 from newsqa.retrieval.places import place_kind, place_words
 from newsqa.retrieval.quotes import Quote, QuotePicker
-from newsqa.retrieval.ranker import LinearRanker
+from newsqa.retrieval.ranker import RANKER_FILE, LinearRanker, shipped_ranker
 from newsqa.retrieval.terms import QuestionTerms, asking_sentence, passage_terms
 
 EXAMPLE = "who led the Chinese delegation?"
@@ -191,6 +192,19 @@ def test_the_focus_weighs_coverage_but_not_bm25():
     assert [focused.weights[n] for n in range(len(plain.stems))] == \
         [2.0 * plain.weights[n] if n in asked else plain.weights[n] for n in range(len(plain.stems))]
     assert np.array_equal(focused.bm25_weights, plain.bm25_weights)
+
+
+def test_the_shipped_ranker_is_what_its_file_says_it_is():
+    # ranker.json names its kind; "hand-set" promises the weights LinearRanker.hand_set() holds
+    # (the baseline every learned fit is compared against), a learned kind names its fit.
+    saved = json.loads(RANKER_FILE.read_text(encoding="utf-8"))
+    shipped = shipped_ranker()
+    assert shipped.named_weights() == LinearRanker.from_dict(saved["model"]).named_weights()
+    if saved["kind"] == "hand-set":
+        assert shipped.named_weights() == LinearRanker.hand_set().named_weights()
+        assert not shipped.mean.any() and (shipped.scale == 1).all() and shipped.bias == 0.0
+    else:
+        assert saved["kind"].startswith("learned (") and saved["fitted_on"] and saved["command"]
 
 
 def test_the_sentence_that_asks_outweighs_the_scene_setting_one():
