@@ -16,6 +16,8 @@ from .answers import Answer, AnswerSet, quote_context
 from .errors import EmptyQuestion
 from .hybrid import HybridRetriever
 from .config import (
+    NEAR_TOKENS,
+    PREFIX_STEM_CHARS,
     MIN_STANDALONE_WORDS,
     SUBSTITUTE_MIN_COSINE,
     COVERAGE_WEIGHT,
@@ -133,13 +135,14 @@ class QuestionAnswerer:
                           "keyword_weight": retriever.keyword_weight, "candidates": retriever.candidates,
                           "title_weight": retriever.title_weight},
             "passages_per_answer": self.passages_per_answer, "focus_weight": self.focus_weight,
+            "max_question_chars": MAX_QUESTION_CHARS, "prefix_stem_chars": PREFIX_STEM_CHARS,
             "not_found": {"min_relevance": self.min_relevance, "coverage_weight": self.coverage_weight,
                           "passage_coverage_weight": self.passage_coverage_weight,
                           "min_following_relevance": self.min_following_relevance},
             "picker": {"extend_margin": picker.extend_margin, "max_quote_chars": picker.max_quote_chars,
                        "w_recent_span": picker.w_recent_span, "w_newest": picker.w_newest,
                        "w_recency_prior": picker.w_recency_prior,
-                       "recency_days": picker.recency_days},
+                       "recency_days": picker.recency_days, "near_tokens": NEAR_TOKENS},
             "follow_ups": {"min_standalone_words": MIN_STANDALONE_WORDS,
                            "substitute_min_cosine": SUBSTITUTE_MIN_COSINE},
             "ranker": {name: round(float(w), 4) for name, w in zip(ranker.features, ranker.weights)}

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from newsqa.bot.cli import cli
 from newsqa.index import IndexBuilder, IndexReader
 from newsqa.retrieval import QuestionAnswerer
+from newsqa.retrieval import config as scoring
 from newsqa.retrieval.evaluation import evaluate, load_questions
 
 SLICE = Path(__file__).resolve().parent / "fixtures" / "xquad_en_slice"
@@ -60,6 +61,18 @@ def test_eval_command_reuses_the_index_and_prints_json(cli_env, slice_index):
     assert figures["index_dir"] == str(slice_index)
     assert figures["ranking_passage_hit_at_5"] >= figures["passage_hit_at_5"]
     assert 0 <= figures["lost_to_threshold"] <= figures["not_found"]
+    # Every scoring parameter of retrieval/config.py is printed, with the value in force.
+    printed = _flatten(figures["config"])
+    parameters = {name.lower(): value for name, value in vars(scoring).items() if name.isupper()}
+    assert parameters and {name: printed.get(name) for name in parameters} == parameters
+
+
+def _flatten(config: dict) -> dict:
+    """The leaves of a nested config, by their own key."""
+    leaves = {}
+    for key, value in config.items():
+        leaves.update(_flatten(value) if isinstance(value, dict) else {key: value})
+    return leaves
 
 
 def test_eval_command_refuses_a_folder_without_articles(cli_env, tmp_path):
