@@ -131,8 +131,9 @@ class ArticleCleaner:
 
     @staticmethod
     def _title_index(paragraphs: list[str]) -> int | None:
-        """Index of the first single-line paragraph that reads like a headline."""
-        for index, paragraph in enumerate(paragraphs[:8]):
+        """Index of the first single-line paragraph that reads like a headline and leaves a
+        body after it (a short story's one paragraph is its body, not its title)."""
+        for index, paragraph in enumerate(paragraphs[:min(8, len(paragraphs) - 1)]):
             line = paragraph.strip()
             if "\n" in line or _is_nav(line):
                 continue

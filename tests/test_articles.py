@@ -35,12 +35,20 @@ def test_every_paragraph_is_verbatim_from_the_file():
         ("Skip to content\n\nMenu\n\n# Floods close the main road\n\nWater rose overnight.", "Floods close the main road"),
         ("Short\n\nCity council approves new budget\n\nThe vote was 7-2.", "City council approves new budget"),
         ("One line only that is long enough to be a title\n\nBody text here.", "One line only that is long enough to be a title"),
+        # A short title over a short story of one paragraph: the paragraph stays the body.
+        ("Council report\n\nThe harbour council met on Tuesday in the customs house.", "Council report"),
     ],
 )
 def test_title_is_first_real_line(raw, title):
     article = ArticleCleaner().clean(raw, key="k", source="s", fallback_title="fallback")
     assert article.title == title
-    assert title not in article.text
+    assert title not in article.text and article.text
+
+
+def test_a_story_of_one_paragraph_is_its_body():
+    raw = "The harbour council met on Tuesday in the customs house, officials said."
+    article = ArticleCleaner().clean(raw, key="k", source="s", fallback_title="harbour")
+    assert (article.title, article.text) == ("harbour", raw)
 
 
 def test_repeated_paragraph_dropped():
