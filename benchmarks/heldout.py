@@ -78,8 +78,8 @@ class HalfScorer:
             d.name: quotes_for(d, d.questions, self.encoder, TOP_K, PASSAGES_PER_ANSWER, picker) for d in self.datasets}
         # Keyed by the index asked; the questions are the other set's.
         self.foreign[w_passage_coverage] = {
-            first.name: quotes_for(first, second.questions, self.encoder, 1, PASSAGES_PER_ANSWER, picker),
-            second.name: quotes_for(second, first.questions, self.encoder, 1, PASSAGES_PER_ANSWER, picker)}
+            first.name: quotes_for(first, second.questions, self.encoder, TOP_K, PASSAGES_PER_ANSWER, picker),
+            second.name: quotes_for(second, first.questions, self.encoder, TOP_K, PASSAGES_PER_ANSWER, picker)}
 
     def figures(self, half: int, w_passage_coverage: float, weight: float, cut: float) -> Figures:
         quote_hit, passage_hit, lost, foreign = {}, {}, {}, {}
@@ -94,7 +94,7 @@ class HalfScorer:
             lost[dataset.name] = report.not_found
             asked = [quotes for q, quotes in zip(other.questions, self.foreign[w_passage_coverage][dataset.name])
                      if half_of(q) == half]
-            foreign[dataset.name] = sum(not answerer.answer_set("", quotes, 1).found for quotes in asked) / len(asked)
+            foreign[dataset.name] = sum(not answerer.answer_set("", quotes, TOP_K).found for quotes in asked) / len(asked)
         return Figures(quote_hit, passage_hit, lost, foreign)
 
 

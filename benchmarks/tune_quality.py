@@ -129,9 +129,9 @@ def main() -> None:
         began = time.perf_counter()
         picker = picker_with(picker_args["passage_coverage"])
         own = {d.name: quotes_for(d, d.questions, encoder, TOP_K, ppa, picker) for d in (first, second)}
-        # Honesty: the other set's questions, one answer each, as `measure_honesty` asks them.
-        foreign = {first.name: quotes_for(first, second.questions, encoder, 1, ppa, picker),
-                   second.name: quotes_for(second, first.questions, encoder, 1, ppa, picker)}
+        # Honesty: the other set's questions, asked as the set's own (TOP_K answers), as `measure_honesty` asks them.
+        foreign = {first.name: quotes_for(first, second.questions, encoder, TOP_K, ppa, picker),
+                   second.name: quotes_for(second, first.questions, encoder, TOP_K, ppa, picker)}
         for relevance in relevances:
             row = []
             for dataset in (first, second):
@@ -143,7 +143,7 @@ def main() -> None:
                         f"{report.passage_hit_at_5:.3f}", f"{report.not_found:.3f}"]
             for dataset in (second, first):
                 answerer = QuestionAnswerer(dataset.reader, encoder, **relevance)
-                answered = [answerer.answer_set("", quotes, 1).found for quotes in foreign[dataset.name]]
+                answered = [answerer.answer_set("", quotes, TOP_K).found for quotes in foreign[dataset.name]]
                 row.append(f"{1 - sum(answered) / len(answered):.3f}")
             print(f"| {ppa} | {picker_args} | {relevance} | " + " | ".join(row) + " |", flush=True)
         print(f"  ({time.perf_counter() - began:.0f} s)", file=sys.stderr)

@@ -221,11 +221,9 @@ def evaluate(answerer: QuestionAnswerer, questions: Sequence[EvalQuestion], data
 
 def measure_honesty(answerer: QuestionAnswerer, questions: Sequence[EvalQuestion], index_dataset: str = "",
                     question_dataset: str = "", *, batch_size: int = 32) -> HonestyReport:
-    """Share of `questions` (about another corpus) that `answerer` answers `found: false`."""
-    found = 0
-    for start in range(0, len(questions), max(batch_size, 1)):
-        batch = questions[start:start + max(batch_size, 1)]
-        found += sum(r.found for r in answerer.ask_many([q.question for q in batch], 1,
-                                                        as_of=[q.as_of for q in batch]))
-    n = max(len(questions), 1)
-    return HonestyReport(index_dataset, question_dataset, len(questions), (len(questions) - found) / n)
+    """Share of `questions` (about another corpus) that `answerer` answers `found: false`,
+    asked as the answerable ones are (`answer_questions`, TOP_K answers): the not-found rule
+    judges the best of the passages examined, and asking for more examines more."""
+    outcomes = answer_questions(answerer, questions, batch_size=batch_size)
+    not_found = sum(not o.found for o in outcomes)
+    return HonestyReport(index_dataset, question_dataset, len(questions), not_found / max(len(questions), 1))

@@ -17,7 +17,7 @@ from newsqa.bot.cli import cli
 from newsqa.index import IndexBuilder, IndexReader
 from newsqa.retrieval import QuestionAnswerer
 from newsqa.retrieval import config as scoring
-from newsqa.retrieval.evaluation import evaluate, load_questions
+from newsqa.retrieval.evaluation import EvalQuestion, evaluate, load_questions, measure_honesty
 
 SLICE = Path(__file__).resolve().parent / "fixtures" / "xquad_en_slice"
 # Measured on the slice with the defaults: see docs/quality.md.
@@ -95,6 +95,25 @@ def test_eval_command_measures_honesty_on_foreign_questions(cli_env, slice_index
     print(result.stdout)
     assert "100.0% of 5 foreign questions answered not found" in result.stdout
 
+
+
+def test_honesty_asks_as_the_answerable_questions_are_asked(tmp_path, encoder):
+    """The not-found rule judges the best quote of the passages examined, and asking for more
+    answers examines more: the other set's questions are asked as the set's own are (TOP_K
+    answers), or the two shares not found would not compare. Here the passages ranked first
+    only restate the question (never quoted), and the one that answers comes fourth."""
+    question = "Where did the harbour council meet on Tuesday?"
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    for n in range(3):
+        (articles / f"quiz-{n}.txt").write_text(f"Quiz {n}\n\n{question}\n")
+    (articles / "report.txt").write_text("Council report\n\nThe harbour council met on Tuesday in the old customs "
+                                         "house of Kingsport, officials said. Members approved a new ferry line.\n")
+    assert len(IndexBuilder(tmp_path / "index", encoder).update(articles).added) == 4
+    answerer = QuestionAnswerer(IndexReader(tmp_path / "index"), encoder)
+    questions = [EvalQuestion("1", question, ("customs house",))]
+    assert evaluate(answerer, questions).passage_hit_at_5 == 1.0
+    assert measure_honesty(answerer, questions).not_found == 0.0
 
 # -- a dated slice of news_dev (RealTime QA quizzes over real news, read from ../shared/eval) --
 
