@@ -13,8 +13,8 @@ from __future__ import annotations
 # (docs/quality.md) a steeper k = 10 ranks better: both lists' first hits matter most.
 RRF_K = 10
 # Weights of the two rankings. Keyword search counts double: questions name the people,
-# places and numbers they ask about, which BM25 matches exactly and embeddings blur
-# (xquad_en passage_hit@1 BM25 0.91 vs dense 0.85; tuned in docs/quality.md).
+# places and numbers they ask about, which BM25 matches exactly and embeddings blur (each
+# ranking alone: the reference rows of docs/quality.md).
 DENSE_WEIGHT = 1.0
 KEYWORD_WEIGHT = 2.0
 # The article's title is a second keyword field, its BM25 weighing this much against the
@@ -29,17 +29,17 @@ CANDIDATES = 30
 # passage's cosine) plus COVERAGE_WEIGHT times the IDF-weighted share of the question's words
 # the quote holds, plus PASSAGE_COVERAGE_WEIGHT times that share over its whole passage.
 # Below MIN_RELEVANCE nothing in the corpus is about the question, and we say so rather than
-# quote noise. Tuned on xquad_en/covidqa questions asked of the other set's index
-# (docs/quality.md): 84-89% of those are rightly not found, 0.4-1.3% of answerable ones lost.
+# quote noise. Tuned on xquad_en/covidqa questions asked of the other set's index; the
+# shares rightly not found and of answerable questions lost are in docs/quality.md.
 MIN_RELEVANCE = 0.65
 COVERAGE_WEIGHT = 0.5
 PASSAGE_COVERAGE_WEIGHT = 0.25
 # Once the top answer passes MIN_RELEVANCE, the ones after it need only this much: a
 # second-best passage often holds the answer in other words (docs/quality.md).
 MIN_FOLLOWING_RELEVANCE = 0.4
-# Passages examined per answer asked for: 3 rather than 2 lifts covidqa passage_hit@5 by
-# 0.009 (the answer sits deeper in long papers); the quote picker's stem cache keeps the
-# cost per question where it was with 2 (docs/performance.md, section 4).
+# Passages examined per answer asked for: 3 rather than 2 finds more answers that sit deep
+# in long papers (covidqa, docs/quality.md); the quote picker's stem cache keeps the cost per
+# question where it was with 2 (docs/performance.md, section 4).
 PASSAGES_PER_ANSWER = 3
 
 # -- picking the quote (quotes.py, features.py, terms.py) -------------------------------
