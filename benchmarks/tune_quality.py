@@ -129,7 +129,8 @@ def main() -> None:
         began = time.perf_counter()
         picker = picker_with(picker_args["passage_coverage"])
         own = {d.name: quotes_for(d, d.questions, encoder, TOP_K, ppa, picker) for d in (first, second)}
-        # Honesty: the other set's questions, asked as the set's own (TOP_K answers), as `measure_honesty` asks them.
+        # Honesty: the other set's questions, asked as the set's own are (TOP_K answers), as
+        # `measure_honesty` asks them.
         foreign = {first.name: quotes_for(first, second.questions, encoder, TOP_K, ppa, picker),
                    second.name: quotes_for(second, first.questions, encoder, TOP_K, ppa, picker)}
         for relevance in relevances:
