@@ -7,11 +7,12 @@ the gap between the top dense/BM25 score and the mean of the top 30, and the que
 mass. A logistic regression over all of them (scikit-learn, fit on everything: an optimistic
 upper bound) and the shipped relevance rule are then swept over cut-offs; each prints the
 cut that keeps >= 80% of foreign questions rejected on both indexes while losing the fewest
-answerable xquad_en questions whose answer is in the top 5 (each such loss costs
+answerable questions of the first set whose answer is in the top 5 (each such loss costs
 passage_hit@5). So is the shipped rule with its coverage terms scaled down for questions of
 little IDF mass.
 
     .venv/bin/python benchmarks/notfound_tradeoff.py ../shared/eval/xquad_en ../shared/eval/covidqa
+    .venv/bin/python benchmarks/notfound_tradeoff.py ../shared/eval/news_dev ../shared/eval/xquad_en
 """
 
 from __future__ import annotations
