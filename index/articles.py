@@ -39,6 +39,9 @@ _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+")
 # A title needs some substance: one or two words are more likely a menu label.
 _MIN_TITLE_WORDS = 3
+# A line that ends as a sentence does (one full stop, closing quotes after it; not "..."):
+# headlines seldom do, a story's first paragraph nearly always.
+_ENDS_SENTENCE = re.compile(r"(?<!\.)\.[\"'”’)]*$")
 # `---` / `key: value` lines / `---` at the very top of a text or Markdown file.
 _FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\n((?:[A-Za-z_][\w-]*[ \t]*:.*\n)+)---[ \t]*\n")
 _FRONT_MATTER_KEYS = {
@@ -139,6 +142,8 @@ class ArticleCleaner:
                 continue
             if len(line) > 300:  # the body has begun: no headline comes after it
                 break
+            if index > 0 and _ENDS_SENTENCE.search(line):
+                break  # a sentence after a short first line is the story's lede, not its headline
             if len(line.split()) >= _MIN_TITLE_WORDS:
                 return index
         # No longer headline before the body: a short first line is the title after all

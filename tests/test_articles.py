@@ -35,6 +35,8 @@ def test_every_paragraph_is_verbatim_from_the_file():
         ("Skip to content\n\nMenu\n\n# Floods close the main road\n\nWater rose overnight.", "Floods close the main road"),
         ("Short\n\nCity council approves new budget\n\nThe vote was 7-2.", "City council approves new budget"),
         ("One line only that is long enough to be a title\n\nBody text here.", "One line only that is long enough to be a title"),
+        # A short title over a short lede: the lede is the story's first paragraph, not its title.
+        ("Oscars recap\n\nThe academy handed out its awards on Sunday.\n\nIt was a long night.", "Oscars recap"),
         # A short title over a short story of one paragraph: the paragraph stays the body.
         ("Council report\n\nThe harbour council met on Tuesday in the customs house.", "Council report"),
     ],
