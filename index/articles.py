@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .dates import iso_date
 from .errors import ArticleError
+from .front_matter import split_front_matter
 from .html import HtmlArticleExtractor, declared_charset
 from .origin import ArticleOrigin
 
@@ -42,12 +43,6 @@ _MIN_TITLE_WORDS = 3
 # A line that ends as a sentence does (one full stop, closing quotes after it; not "..."):
 # headlines seldom do, a story's first paragraph nearly always.
 _ENDS_SENTENCE = re.compile(r"(?<!\.)\.[\"'”’)]*$")
-# `---` / `key: value` lines / `---` at the very top of a text or Markdown file.
-_FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\n((?:[A-Za-z_][\w-]*[ \t]*:.*\n)+)---[ \t]*\n")
-_FRONT_MATTER_KEYS = {
-    "title": "title", "date": "published", "published": "published", "author": "author",
-    "url": "url", "source": "url", "canonical_url": "url", "link": "url",
-}
 # In Western text few words are spelt without an ASCII letter ("à", "ô"); in Cyrillic or
 # Greek bytes misread as Windows-1252 nearly all are. Below this share, Windows-1252 it is.
 _MAX_NON_ASCII_WORDS = 0.3
@@ -243,23 +238,6 @@ def _decode(data: bytes, declared: str | None) -> str:
     if best is None:
         raise ArticleError("binary file (no text encoding fits)")
     return str(best)
-
-
-def split_front_matter(raw: str) -> tuple[dict[str, str], str]:
-    """Metadata from a leading `---` block of `key: value` lines, and the text after it."""
-    match = _FRONT_MATTER.match(raw.replace("\r\n", "\n"))
-    if not match:
-        return {}, raw
-    meta: dict[str, str] = {}
-    for line in match.group(1).splitlines():
-        key, _, value = line.partition(":")
-        field_name = _FRONT_MATTER_KEYS.get(key.strip().lower())
-        value = value.strip().strip("'\"").strip()
-        if field_name == "published":
-            value = iso_date(value) or ""
-        if field_name and value and field_name not in meta:
-            meta[field_name] = value
-    return meta, raw.replace("\r\n", "\n")[match.end():]
 
 
 class ArticleReader:

@@ -116,8 +116,8 @@ def test_poll_saves_new_entries_once_and_the_second_poll_costs_304s_only(site, f
     bridge_file = articles / next(a.path for a in rss.added if "bridge" in a.url)
     assert bridge_file.parent.relative_to(articles).as_posix() == "feeds/127.0.0.1"
     text = bridge_file.read_text()
-    assert text.startswith(f"---\ntitle: Harbour bridge reopens after repairs\npublished: 2024-03-04\n"
-                           f"url: {site.base}/news/bridge.html\nfeed: {site.base}/rss.xml\nauthor: Dana Reyes\n---\n")
+    assert text.startswith(f'---\ntitle: "Harbour bridge reopens after repairs"\npublished: "2024-03-04"\n'
+                           f'url: "{site.base}/news/bridge.html"\nfeed: "{site.base}/rss.xml"\nauthor: "Dana Reyes"\n---\n')
     article = ArticleReader().read(bridge_file, key="k", source="s")
     assert (article.title, article.published, article.url, article.author) == (
         "Harbour bridge reopens after repairs", "2024-03-04", f"{site.base}/news/bridge.html", "Dana Reyes")

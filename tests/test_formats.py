@@ -6,7 +6,7 @@ import pytest
 
 from helpers import MARKERS, html_page
 from newsqa.index import ArticleError, ArticleInbox, ArticleOrigin, ArticleReader, FetchedPage, decode_text
-from newsqa.index.articles import split_front_matter
+from newsqa.index.front_matter import render_front_matter, split_front_matter
 from newsqa.index.inbox import safe_stem, url_stem
 
 @pytest.mark.parametrize("charset", ["utf-8", "windows-1252", "ISO-8859-1"])
@@ -59,6 +59,29 @@ def test_front_matter_gives_title_date_author(tmp_path):
     assert (article.title, article.published, article.author) == ("Council approves the budget", "2024-05-01", "Jo Park")
     assert article.text == "The vote was seven to two.\n\nThe mayor abstained."
     assert split_front_matter("---\n\nA rule, not front matter\n---\n")[0] == {}
+
+
+@pytest.mark.parametrize("title", [
+    "Breaking: storm hits the coast", '"Quoted" headline', "Yes", "2024", "It's a \\ back-slashed \"title\"",
+    "Grüße aus Köln", "  spaced   out  ",
+])
+def test_front_matter_reads_back_what_was_written(title):
+    block = render_front_matter({"title": title, "published": "2024-05-01", "url": "https://news.example/a?b=1#c",
+                                 "author": None})
+    meta, body = split_front_matter(block + "Body text.\n")
+    assert meta == {"title": " ".join(title.split()), "published": "2024-05-01", "url": "https://news.example/a?b=1#c"}
+    assert body == "Body text.\n"
+
+
+@pytest.mark.parametrize(("line", "title"), [
+    ('title: "Washington bans sales of \\"assault weapons\\""', 'Washington bans sales of "assault weapons"'),  # YAML escapes
+    ("title: 'It''s done'", "It's done"),
+    ("title: Breaking: storm hits", "Breaking: storm hits"),  # not YAML: read as written
+    ("title: Yes", "Yes"),  # YAML 1.1 would make it a boolean
+    ("title: [Ana, Ben]", "Ana, Ben"),
+])
+def test_front_matter_titles_as_their_authors_meant(line, title):
+    assert split_front_matter(f"---\n{line}\n---\nBody.\n")[0]["title"] == title
 
 
 def test_origin_sidecar_makes_the_url_the_source(tmp_path):

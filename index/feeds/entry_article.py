@@ -15,6 +15,7 @@ from ..articles import decode_text
 from ..dates import iso_date
 from ..errors import ArticleError
 from ..fetch import ArticleFetcher, FetchError
+from ..front_matter import render_front_matter
 from ..html import HtmlArticleExtractor, declared_charset
 from ..inbox import safe_stem
 from .parsing import FeedEntry
@@ -93,16 +94,10 @@ class EntryTextFetcher:
         return EntryText(paragraphs, "page", entry.published or iso_date(published), entry.title or title)
 
 
-def _line(value: str) -> str:
-    """One line of front matter: whitespace collapsed (the reader reads `key: value` lines)."""
-    return " ".join(value.split())
-
-
 def render_markdown(text: EntryText, *, url: str, feed_url: str, author: str | None) -> str:
     """The article file: front matter, then the body paragraphs as they were found."""
     meta = {"title": text.title, "published": text.published, "url": url, "feed": feed_url, "author": author}
-    lines = ["---", *(f"{key}: {_line(value)}" for key, value in meta.items() if value and _line(value)), "---", ""]
-    return "\n".join(lines) + "\n" + "\n\n".join(p.strip() for p in text.paragraphs) + "\n"
+    return render_front_matter(meta) + "\n" + "\n\n".join(p.strip() for p in text.paragraphs) + "\n"
 
 
 def article_location(link: str, title: str | None) -> tuple[tuple[str, ...], str]:

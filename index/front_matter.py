@@ -1,0 +1,75 @@
+"""The front matter of an article file: a `---` block of `key: value` lines at its top.
+
+One codec for both sides: the feed poller writes it (`render_front_matter`), the article
+reader parses it (`split_front_matter`). Blocks are YAML (PyYAML), so quoted titles with
+escapes ("... of \\"assault weapons\\"") read as their authors meant; a hand-written block
+that is not valid YAML (`title: Breaking: storm hits`) is still read line by line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+
+import yaml
+
+from .dates import iso_date
+
+# `---` / `key: value` lines / `---` at the very top of a text or Markdown file.
+_BLOCK = re.compile(r"\A\ufeff?---[ \t]*\n((?:[A-Za-z_][\w-]*[ \t]*:.*\n)+)---[ \t]*\n")
+# The keys read, by the article field they fill.
+FRONT_MATTER_KEYS = {
+    "title": "title", "date": "published", "published": "published", "author": "author",
+    "url": "url", "source": "url", "canonical_url": "url", "link": "url",
+}
+
+
+def split_front_matter(raw: str) -> tuple[dict[str, str], str]:
+    """The article fields of a leading front-matter block (title, published as YYYY-MM-DD,
+    author, url), and the text after it; ({}, raw) when there is no block."""
+    text = raw.replace("\r\n", "\n")
+    match = _BLOCK.match(text)
+    if not match:
+        return {}, raw
+    block = match.group(1)
+    loose = dict(_loose(line) for line in block.splitlines())
+    try:
+        parsed = yaml.safe_load(block)
+    except yaml.YAMLError:
+        parsed = None
+    meta: dict[str, str] = {}
+    for key, value in (parsed if isinstance(parsed, dict) else loose).items():
+        name = FRONT_MATTER_KEYS.get(str(key).strip().lower())
+        if name is None or name in meta:
+            continue
+        if not isinstance(value, (str, list, date)):  # a number or YAML boolean: the text as written
+            value = loose.get(str(key).strip())
+        value = iso_date(value) if name == "published" else _text(value)
+        if value:
+            meta[name] = value
+    return meta, text[match.end():]
+
+
+def render_front_matter(fields: dict[str, str | None]) -> str:
+    """A front-matter block of `fields` (empty ones left out), each value one JSON string,
+    which YAML reads back as written."""
+    lines = [f"{key}: {json.dumps(' '.join(value.split()), ensure_ascii=False)}"
+             for key, value in fields.items() if value and value.strip()]
+    return "\n".join(["---", *lines, "---", ""])
+
+
+def _loose(line: str) -> tuple[str, str]:
+    """`key: value` of a line as written, quotes around the value dropped (for a block YAML
+    refuses, and for values YAML would turn into numbers or booleans)."""
+    key, _, value = line.partition(":")
+    return key.strip(), value.strip().strip("'\"").strip()
+
+
+def _text(value: object) -> str:
+    """A YAML value as text: lists joined ("A, B"), other scalars as written."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(_text(item) for item in value if item is not None)
+    return " ".join(str(value).split())
