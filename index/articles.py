@@ -40,6 +40,10 @@ _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+")
 # A title needs some substance: one or two words are more likely a menu label.
 _MIN_TITLE_WORDS = 3
+# A paragraph met again is dropped when it is this long: a caption or a promo printed twice.
+# Shorter ones repeat as the facts of a list ("• Party affiliation: Republican" under each
+# member of Congress, "Our rating: False" under each claim checked) and are kept.
+_MIN_REPEAT_WORDS = 8
 # A line that ends as a sentence does (one full stop, closing quotes after it; not "..."):
 # headlines seldom do, a story's first paragraph nearly always.
 _ENDS_SENTENCE = re.compile(r"(?<!\.)\.[\"'”’)]*$")
@@ -114,7 +118,7 @@ class ArticleCleaner:
         seen: set[str] = set()
         for paragraph in paragraphs:
             normal = _normalise(paragraph)
-            if normal in seen or normal in _NAV_LINES:
+            if normal in _NAV_LINES or (normal in seen and len(normal.split()) >= _MIN_REPEAT_WORDS):
                 dropped += 1
                 continue
             seen.add(normal)
