@@ -96,7 +96,6 @@ def test_eval_command_measures_honesty_on_foreign_questions(cli_env, slice_index
     assert "100.0% of 5 foreign questions answered not found" in result.stdout
 
 
-
 def test_honesty_asks_as_the_answerable_questions_are_asked(tmp_path, encoder):
     """The not-found rule judges the best quote of the passages examined, and asking for more
     answers examines more: the other set's questions are asked as the set's own are (TOP_K
@@ -114,6 +113,7 @@ def test_honesty_asks_as_the_answerable_questions_are_asked(tmp_path, encoder):
     questions = [EvalQuestion("1", question, ("customs house",))]
     assert evaluate(answerer, questions).passage_hit_at_5 == 1.0
     assert measure_honesty(answerer, questions).not_found == 0.0
+
 
 # -- a dated slice of news_dev (RealTime QA quizzes over real news, read from ../shared/eval) --
 
