@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from newsqa.index import ChunkingSettings, DocumentWriter, FaissVectorStore, IndexBuilder, Manifest, load_encoder
+from newsqa.index.articles import READER_VERSION
 from newsqa.index.store import NewChunk
 
 # The shared eval sets: NEWSQA_EVAL_DIR, else `../shared/eval` beside this repository.
@@ -91,7 +92,8 @@ def build(workdir: Path, total: int) -> None:
     np.save(workdir / "centres.npy", centres)
     vectors = synthetic_vectors(total, centres)
     print(f"vectors: {time.perf_counter() - started:.0f}s", file=sys.stderr, flush=True)
-    manifest = Manifest(model="all-MiniLM-L6-v2", dimension=DIMENSION, chunking=ChunkingSettings(), backend="onnx")
+    manifest = Manifest(model="all-MiniLM-L6-v2", dimension=DIMENSION, chunking=ChunkingSettings(), backend="onnx",
+                        reader_version=READER_VERSION)
     manifest.save(index_dir)
     store = DocumentWriter(index_dir / manifest.store)
     store.db.execute("PRAGMA synchronous=NORMAL")  # bulk load; the builder's own commits stay FULL

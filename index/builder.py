@@ -68,6 +68,8 @@ class IndexReport:
     chunks_removed: int = 0
     generation: int = 0
     seconds: float = 0.0
+    # Every file was read again: the index was read by another version of the article reader.
+    reread: bool = False
 
     @property
     def changed(self) -> bool:
@@ -82,8 +84,9 @@ class IndexReport:
         if self.duplicates:
             parts.append(f"{len(self.duplicates)} duplicate")
         parts.append(f"{len(self.skipped)} skipped")
+        reread = " Every file was read again: the index was read by an older newsqa." if self.reread else ""
         return (f"Indexed: {', '.join(parts)}; {self.chunks_added} chunks embedded "
-                f"in {self.seconds:.1f}s (generation {self.generation}).")
+                f"in {self.seconds:.1f}s (generation {self.generation}).{reread}")
 
 
 @dataclass(frozen=True)
@@ -165,11 +168,17 @@ class IndexBuilder:
         manifest, fresh = self._manifest(rebuild)
         storage = storage_backend(manifest).open_writer(self.index_dir, manifest)
         try:
-            report = self._apply(storage, Path(articles_dir), files, progress)
+            reread = manifest.reader_version != self.reader.version
+            if reread:
+                log.info("the index was read by article reader %d, this is %d: reading every file again",
+                         manifest.reader_version, self.reader.version)
+            report = self._apply(storage, Path(articles_dir), files, progress, reread)
+            report.reread = reread
             kind = storage.vector_index
-            if fresh or kind != manifest.vector_index:
-                # The index type changes only when a merge crosses the size threshold.
-                manifest = replace(manifest, vector_index=kind)
+            if fresh or reread or kind != manifest.vector_index:
+                # The index type changes only when a merge crosses the size threshold; the
+                # reader's version is recorded once every file has been read with it.
+                manifest = replace(manifest, vector_index=kind, reader_version=self.reader.version)
                 manifest.save(self.index_dir)
             # Also clears what a killed rebuild left behind.
             remove_unused(self.index_dir, manifest)
@@ -210,7 +219,7 @@ class IndexBuilder:
             store = self.storage.collection + (store[len("store"):-len(".sqlite")].replace("-", "__"))
         manifest = Manifest(
             model=self.encoder.name, dimension=self.encoder.dimension, chunking=self.chunking,
-            store=store, vectors=vectors, backend=getattr(self.encoder, "backend", "torch"),
+            reader_version=self.reader.version, store=store, vectors=vectors, backend=getattr(self.encoder, "backend", "torch"),
             storage=self.storage.name, storage_uri=self.storage.uri,
         )
         if not replacing:
@@ -219,14 +228,16 @@ class IndexBuilder:
         return manifest, True
 
     def _plan(self, store: IndexStorageWriter, articles_dir: Path, files: dict[str, Path],
-              report: IndexReport) -> tuple[list[_Planned], list[str]]:
+              report: IndexReport, reread: bool) -> tuple[list[_Planned], list[str]]:
+        """What to embed and what to remove. An unchanged file (same size and mtime) is not
+        read, unless `reread`: then text that reads the same is kept as it is."""
         known = store.sources()
         planned: list[_Planned] = []
         for key, path in files.items():
             record = known.get(key)
             try:
                 fingerprint = file_fingerprint(path)
-                if record is not None and record.fingerprint == fingerprint:
+                if not reread and record is not None and record.fingerprint == fingerprint:
                     report.unchanged += 1
                     continue
                 article = self.reader.read(path, key=key, source=str(articles_dir / key))
@@ -243,7 +254,8 @@ class IndexBuilder:
                 report.skipped.append(SkippedArticle(str(articles_dir / key), f"cannot read: {_describe(error)}"))
                 continue
             if record is not None and record.content_hash == article.content_hash:
-                store.upsert_source(key, article.source, record.article_id, fingerprint)
+                if record.fingerprint != fingerprint:
+                    store.upsert_source(key, article.source, record.article_id, fingerprint)
                 report.unchanged += 1
                 continue
             planned.append(_Planned(key, article, fingerprint, record is None))
@@ -252,9 +264,9 @@ class IndexBuilder:
         return planned, removed
 
     def _apply(self, store: IndexStorageWriter, articles_dir: Path,
-               files: dict[str, Path], progress: Progress | None) -> IndexReport:
+               files: dict[str, Path], progress: Progress | None, reread: bool) -> IndexReport:
         report = IndexReport()
-        planned, removed = self._plan(store, articles_dir, files, report)
+        planned, removed = self._plan(store, articles_dir, files, report, reread)
         if not planned and not removed:
             return report
         recorded: set[str] = set()

@@ -36,6 +36,9 @@ class Manifest:
     backend: str = "torch"
     # The FAISS index type of the largest vector segment ("Flat" exact, or e.g. "IVF1024,SQ8").
     vector_index: str = "Flat"
+    # The article reader's version (`articles.READER_VERSION`) the stored text was read with
+    # (0: from before it was recorded); another version re-reads every file.
+    reader_version: int = 0
     format_version: int = FORMAT_VERSION
     created_at: float = field(default_factory=time.time)
 

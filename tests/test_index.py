@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+from dataclasses import replace
 
 import pytest
 
 from newsqa.index import IndexBuilder, IndexCorrupt, IndexMismatch, IndexReader, Manifest
+from newsqa.index.articles import ArticleReader
 from newsqa.index.chunking import ChunkingSettings
 from newsqa.retrieval import QuestionAnswerer
 
@@ -68,6 +71,31 @@ def test_add_change_delete_duplicate(tmp_path, articles, encoder, storage):
     result = _ask(index_dir, encoder, "Who cut the ribbon at the bridge?")
     assert all("Vasquez" not in a.quote and "Okafor" not in a.quote for a in result.answers)
     assert Manifest.load(index_dir).storage == storage.name
+
+
+def test_an_index_read_by_another_article_reader_is_read_again(tmp_path, articles, encoder):
+    """After an upgrade that reads files otherwise, the next update re-reads even the files
+    whose size and mtime did not change; text that reads the same keeps its vectors."""
+    index_dir = tmp_path / "index"
+    bridge = articles / "bridge.txt"
+    bridge.write_text(STORY)
+    first = _build(index_dir, articles, encoder)
+    assert Manifest.load(index_dir).reader_version == ArticleReader.version
+    # Other text behind the same size and mtime: how a new reading of an unchanged file looks.
+    stat = bridge.stat()
+    bridge.write_text(STORY.replace("Ingrid Vasquez", "Ingrid Velasco"))
+    os.utime(bridge, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert not _build(index_dir, articles, encoder).changed  # same reader: an unchanged file is not read
+
+    manifest = Manifest.load(index_dir)
+    replace(manifest, reader_version=manifest.reader_version - 1).save(index_dir)
+    report = _build(index_dir, articles, encoder)
+    assert report.reread and "read again" in report.summary()
+    assert [s.rsplit("/", 1)[-1] for s in report.updated] == ["bridge.txt"]
+    assert report.unchanged == 1 and 0 < report.chunks_added < first.chunks_added  # the seed kept its vectors
+    assert Manifest.load(index_dir).reader_version == ArticleReader.version
+    assert "Ingrid Velasco" in _ask(index_dir, encoder, "Who cut the ribbon at the bridge?").answers[0].quote
+    assert not _build(index_dir, articles, encoder).reread
 
 
 def test_bad_files_are_skipped_with_reasons_and_the_rest_indexed(tmp_path, articles, encoder, storage):
