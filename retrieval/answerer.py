@@ -26,6 +26,7 @@ from .config import (
     MIN_FOLLOWING_RELEVANCE,
     MIN_RELEVANCE,
     PASSAGE_COVERAGE_WEIGHT,
+    MIN_ANSWERS_EXAMINED,
     PASSAGES_PER_ANSWER,
 )
 from .quotes import Quote, QuotePicker
@@ -62,7 +63,8 @@ class QuestionAnswerer:
                  min_relevance: float = MIN_RELEVANCE, coverage_weight: float = COVERAGE_WEIGHT,
                  min_following_relevance: float = MIN_FOLLOWING_RELEVANCE,
                  passage_coverage_weight: float = PASSAGE_COVERAGE_WEIGHT,
-                 passages_per_answer: int = PASSAGES_PER_ANSWER, focus_weight: float = FOCUS_WEIGHT) -> None:
+                 passages_per_answer: int = PASSAGES_PER_ANSWER, focus_weight: float = FOCUS_WEIGHT,
+                 min_answers_examined: int = MIN_ANSWERS_EXAMINED) -> None:
         self.reader = reader
         self.encoder = encoder
         self.retriever = retriever or HybridRetriever()
@@ -73,6 +75,7 @@ class QuestionAnswerer:
         self.passage_coverage_weight = passage_coverage_weight
         self.passages_per_answer = passages_per_answer
         self.focus_weight = focus_weight
+        self.min_answers_examined = min_answers_examined
 
     def ask(self, question: str, k: int = 3, *, as_of: date | None = None,
             since: date | None = None) -> AnswerSet:
@@ -113,12 +116,16 @@ class QuestionAnswerer:
     def quotes(self, question: str, vector: np.ndarray, k: int = 3,
                snapshot: IndexSnapshot | None = None, frame: TimeFrame | None = None) -> list[Quote]:
         """The candidate quotes, best first, for an already cleaned question and its vector:
-        one per passage of the `k * passages_per_answer` retrieved, before the not-found rule."""
+        one per passage of the `passages_examined(k)` retrieved, before the not-found rule."""
         snapshot = snapshot or self.reader.snapshot
         window = frame.window if frame is not None else None
-        passages = self.retriever.search(snapshot, question, vector, k=max(k, 1) * self.passages_per_answer,
-                                         window=window)
+        passages = self.retriever.search(snapshot, question, vector, k=self.passages_examined(k), window=window)
         return self.picker.pick(question, vector, passages, self.terms(question, snapshot), frame)
+
+    def passages_examined(self, k: int) -> int:
+        """How many passages are searched and scored for `k` answers: as many as for
+        `min_answers_examined` when fewer are asked, so the best answer does not depend on k."""
+        return max(k, self.min_answers_examined, 1) * self.passages_per_answer
 
     def terms(self, question: str, snapshot: IndexSnapshot) -> QuestionTerms:
         """The question's words, weighted by `snapshot`'s term statistics (or a `PassagePool`'s,
@@ -134,7 +141,8 @@ class QuestionAnswerer:
             "retrieval": {"rrf_k": retriever.rrf_k, "dense_weight": retriever.dense_weight,
                           "keyword_weight": retriever.keyword_weight, "candidates": retriever.candidates,
                           "title_weight": retriever.title_weight},
-            "passages_per_answer": self.passages_per_answer, "focus_weight": self.focus_weight,
+            "passages_per_answer": self.passages_per_answer, "min_answers_examined": self.min_answers_examined,
+            "focus_weight": self.focus_weight,
             "max_question_chars": MAX_QUESTION_CHARS, "prefix_stem_chars": PREFIX_STEM_CHARS,
             "not_found": {"min_relevance": self.min_relevance, "coverage_weight": self.coverage_weight,
                           "passage_coverage_weight": self.passage_coverage_weight,

@@ -41,6 +41,10 @@ MIN_FOLLOWING_RELEVANCE = 0.4
 # in long papers (covidqa, docs/quality.md); the quote picker's stem cache keeps the cost per
 # question where it was with 2 (docs/performance.md, section 4).
 PASSAGES_PER_ANSWER = 3
+# Passages are examined for at least this many answers, however few are asked for: the first
+# answer and the not-found verdict then come out the same for any k up to it, and they are the
+# ones measured (`newsqa eval` and the bot ask for 5; `benchmarks/speed.py` times 5).
+MIN_ANSWERS_EXAMINED = 5
 
 # -- picking the quote (quotes.py, features.py, terms.py) -------------------------------
 # A neighbour scored within this much (log-odds of the ranker) of the best sentence joins the

@@ -90,6 +90,19 @@ def write_articles(folder: Path, count: int) -> None:
         (folder / f"story-{n:03d}.txt").write_text(generated_article(n))
 
 
+QUIZ_QUESTION = "Where did the harbour council meet on Tuesday?"
+
+
+def write_quiz_and_report(folder: Path) -> None:
+    """Three quiz pages that only restate `QUIZ_QUESTION` (retrieved first, never quoted) and
+    the report that answers it (retrieved fourth): "the old customs house of Kingsport"."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in range(3):
+        (folder / f"quiz-{n}.txt").write_text(f"Quiz {n}\n\n{QUIZ_QUESTION}\n")
+    (folder / "report.txt").write_text("Council report\n\nThe harbour council met on Tuesday in the old customs "
+                                       "house of Kingsport, officials said. Members approved a new ferry line.\n")
+
+
 # -- an index on disk ---------------------------------------------------------------------
 def assert_consistent(index_dir: Path) -> tuple[int, int]:
     """Each article once, each chunk once, and the live FAISS ids are exactly the stored chunks."""

@@ -8,8 +8,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from helpers import SEED_FILE
-from newsqa.index import StoredChunk, StoredSentence
+from helpers import QUIZ_QUESTION, SEED_FILE, write_quiz_and_report
+from newsqa.index import IndexBuilder, IndexReader, StoredChunk, StoredSentence
 from newsqa.retrieval import EmptyQuestion, QuestionAnswerer, rrf_fuse
 from newsqa.retrieval.hybrid import RetrievedPassage
 from newsqa.retrieval.features import FEATURES, QuestionProfile, SentenceFeaturizer, answer_kind
@@ -72,6 +72,18 @@ def test_answers_ranked_and_never_repeat_a_quote(seed_answerer):
 def test_unrelated_question_is_not_found(answerer_on, question):
     result = answerer_on.ask(question)
     assert not result.found and result.answers == []
+
+
+def test_the_first_answer_does_not_depend_on_how_many_are_asked(tmp_path, encoder):
+    """Asking for one answer examines as many passages as asking for five (the answers that are
+    measured): the report retrieved fourth, behind three quiz pages that restate the question,
+    is found and quoted first either way."""
+    write_quiz_and_report(tmp_path / "articles")
+    IndexBuilder(tmp_path / "index", encoder).update(tmp_path / "articles")
+    answerer = QuestionAnswerer(IndexReader(tmp_path / "index"), encoder)
+    one, five = answerer.ask(QUIZ_QUESTION, k=1), answerer.ask(QUIZ_QUESTION, k=5)
+    assert one.found and five.found and len(one.answers) == 1
+    assert one.answers[0] == five.answers[0] and "customs house of Kingsport" in one.answers[0].quote
 
 
 def test_ranking_without_the_threshold_still_answers_an_unrelated_question(seed_answerer):

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from helpers import QUIZ_QUESTION, write_quiz_and_report
 from newsqa.bot.cli import cli
 from newsqa.index import IndexBuilder, IndexReader
 from newsqa.retrieval import QuestionAnswerer
@@ -97,20 +98,14 @@ def test_eval_command_measures_honesty_on_foreign_questions(cli_env, slice_index
 
 
 def test_honesty_asks_as_the_answerable_questions_are_asked(tmp_path, encoder):
-    """The not-found rule judges the best quote of the passages examined, and asking for more
-    answers examines more: the other set's questions are asked as the set's own are (TOP_K
-    answers), or the two shares not found would not compare. Here the passages ranked first
-    only restate the question (never quoted), and the one that answers comes fourth."""
-    question = "Where did the harbour council meet on Tuesday?"
-    articles = tmp_path / "articles"
-    articles.mkdir()
-    for n in range(3):
-        (articles / f"quiz-{n}.txt").write_text(f"Quiz {n}\n\n{question}\n")
-    (articles / "report.txt").write_text("Council report\n\nThe harbour council met on Tuesday in the old customs "
-                                         "house of Kingsport, officials said. Members approved a new ferry line.\n")
-    assert len(IndexBuilder(tmp_path / "index", encoder).update(articles).added) == 4
+    """The not-found rule judges the best quote of the passages examined: the other set's
+    questions are asked as the set's own are (TOP_K answers), or the two shares not found would
+    not compare. Here the passages ranked first only restate the question (never quoted), and
+    the one that answers comes fourth."""
+    write_quiz_and_report(tmp_path / "articles")
+    assert len(IndexBuilder(tmp_path / "index", encoder).update(tmp_path / "articles").added) == 4
     answerer = QuestionAnswerer(IndexReader(tmp_path / "index"), encoder)
-    questions = [EvalQuestion("1", question, ("customs house",))]
+    questions = [EvalQuestion("1", QUIZ_QUESTION, ("customs house",))]
     assert evaluate(answerer, questions).passage_hit_at_5 == 1.0
     assert measure_honesty(answerer, questions).not_found == 0.0
 
