@@ -84,7 +84,7 @@ class IndexReport:
         if self.duplicates:
             parts.append(f"{len(self.duplicates)} duplicate")
         parts.append(f"{len(self.skipped)} skipped")
-        reread = " Every file was read again: the index was read by an older newsqa." if self.reread else ""
+        reread = " Every file was read again: the index was read by another version of newsqa." if self.reread else ""
         return (f"Indexed: {', '.join(parts)}; {self.chunks_added} chunks embedded "
                 f"in {self.seconds:.1f}s (generation {self.generation}).{reread}")
 
@@ -219,8 +219,8 @@ class IndexBuilder:
             store = self.storage.collection + (store[len("store"):-len(".sqlite")].replace("-", "__"))
         manifest = Manifest(
             model=self.encoder.name, dimension=self.encoder.dimension, chunking=self.chunking,
-            reader_version=self.reader.version, store=store, vectors=vectors, backend=getattr(self.encoder, "backend", "torch"),
-            storage=self.storage.name, storage_uri=self.storage.uri,
+            store=store, vectors=vectors, backend=getattr(self.encoder, "backend", "torch"),
+            storage=self.storage.name, storage_uri=self.storage.uri, reader_version=self.reader.version,
         )
         if not replacing:
             manifest.save(self.index_dir)  # an empty index is a valid index
