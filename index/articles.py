@@ -30,7 +30,8 @@ SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
 # version it was read with, and its next update re-reads every file, so nobody has to know to
 # `--rebuild` after an upgrade; text that reads the same keeps its vectors.
 # 2: short articles and ledes, list lines, front matter as YAML (2026-12-05).
-READER_VERSION = 2
+# 3: front matter as static site generators write it (lists, folded values, `publishDate`).
+READER_VERSION = 3
 
 # Lines that page scrapes carry before the headline; never a title, never indexed.
 _NAV_LINES = frozenset(

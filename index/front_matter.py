@@ -1,9 +1,11 @@
-"""The front matter of an article file: a `---` block of `key: value` lines at its top.
+"""The front matter of an article file: a `---` block of YAML `key: value` lines at its top.
 
 One codec for both sides: the feed poller writes it (`render_front_matter`), the article
 reader parses it (`split_front_matter`). Blocks are YAML (PyYAML), so quoted titles with
 escapes ("... of \\"assault weapons\\"") read as their authors meant; a hand-written block
-that is not valid YAML (`title: Breaking: storm hits`) is still read line by line.
+that is not valid YAML (`title: Breaking: storm hits`) is still read line by line. Blocks as
+static site generators write them (Jekyll, Hugo: lists of tags, folded titles, `publishDate`)
+are front matter too, never indexed text.
 """
 
 from __future__ import annotations
@@ -16,12 +18,22 @@ import yaml
 
 from .dates import iso_date
 
-# `---` / `key: value` lines / `---` at the very top of a text or Markdown file.
-_BLOCK = re.compile(r"\A\ufeff?---[ \t]*\n((?:[A-Za-z_][\w-]*[ \t]*:.*\n)+)---[ \t]*\n")
-# The keys read, by the article field they fill.
+# `---` at the very top of a text or Markdown file, a `key: value` line, then the rest of the
+# block up to the next `---` line: more keys, indented lines (a list, a folded value), `- item`
+# lines, comments and blank lines; a line of prose ends the match (a `---` rule, not a block).
+_BLOCK = re.compile(
+    r"\A\ufeff?---[ \t]*\n("
+    r"[A-Za-z_][\w-]*[ \t]*:.*\n"
+    r"(?:(?:[A-Za-z_][\w-]*[ \t]*:.*|[ \t].*|-(?:[ \t].*)?|#.*|)\n){0,200}"  # each kind by its first character
+    r")---[ \t]*(?:\n|\Z)"
+)
+_KEY_LINE = re.compile(r"[A-Za-z_][\w-]*[ \t]*:")
+# The keys read (case aside), by the article field they fill.
 FRONT_MATTER_KEYS = {
-    "title": "title", "date": "published", "published": "published", "author": "author",
-    "url": "url", "source": "url", "canonical_url": "url", "link": "url",
+    "title": "title", "author": "author", "authors": "author",
+    "date": "published", "published": "published", "publishdate": "published", "published_at": "published",
+    "pubdate": "published", "date_published": "published", "datepublished": "published",
+    "url": "url", "source": "url", "canonical_url": "url", "canonical": "url", "link": "url",
 }
 
 
@@ -33,7 +45,7 @@ def split_front_matter(raw: str) -> tuple[dict[str, str], str]:
     if not match:
         return {}, raw
     block = match.group(1)
-    loose = dict(_loose(line) for line in block.splitlines())
+    loose = dict(_loose(line) for line in block.splitlines() if _KEY_LINE.match(line))
     try:
         parsed = yaml.safe_load(block)
     except yaml.YAMLError:
@@ -43,6 +55,8 @@ def split_front_matter(raw: str) -> tuple[dict[str, str], str]:
         name = FRONT_MATTER_KEYS.get(str(key).strip().lower())
         if name is None or name in meta:
             continue
+        if isinstance(value, dict):  # `author: {name: ..., email: ...}`
+            value = value.get("name")
         if not isinstance(value, (str, list, date)):  # a number or YAML boolean: the text as written
             value = loose.get(str(key).strip())
         value = iso_date(value) if name == "published" else _text(value)

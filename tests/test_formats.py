@@ -84,6 +84,27 @@ def test_front_matter_titles_as_their_authors_meant(line, title):
     assert split_front_matter(f"---\n{line}\n---\nBody.\n")[0]["title"] == title
 
 
+@pytest.mark.parametrize("block", [
+    # Jekyll: a list of tags, a date with its time and zone
+    "title: Council approves the budget\ntags:\n  - politics\n  - city\ndate: 2024-05-01 10:00:00 +0200\n",
+    # Hugo: publishDate, categories as a flow list, a comment, a blank line
+    "title: Council approves the budget\n\ncategories: [politics]\n# draft: true\npublishDate: 2024-05-01\n",
+    # a folded title, an author as a mapping, a list at the key's indentation
+    "title: >-\n  Council approves\n  the budget\nauthor:\n  name: Jo Park\nkeywords:\n- vote\npublished_at: 2024-05-01\n",
+])
+def test_front_matter_as_site_generators_write_it_is_never_indexed(tmp_path, block):
+    path = tmp_path / "vote.md"
+    path.write_text(f"---\n{block}---\nThe vote was seven to two.\n")
+    article = ArticleReader().read(path, key="vote.md", source="vote.md")
+    assert (article.title, article.published, article.text) == (
+        "Council approves the budget", "2024-05-01", "The vote was seven to two.")
+
+
+def test_a_rule_around_prose_is_not_front_matter():
+    text = "---\nUpdate: the mayor resigned.\n\nThe council met on Monday.\n---\nBody.\n"
+    assert split_front_matter(text) == ({}, text)
+
+
 def test_origin_sidecar_makes_the_url_the_source(tmp_path):
     path = tmp_path / "page.html"
     path.write_bytes(html_page("windows-1252"))
