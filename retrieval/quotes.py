@@ -38,7 +38,9 @@ _JUNK = re.compile(
     r"[A-Z][\w'’ ]{0,30}:(?=[A-Z“\"‘'])|"  # a link's label glued to its title: "Recap:Supreme Court ..."
     r"sign up\b|subscribe\b|click here\b|follow us\b|(watch|listen)\s*:|advertisement\b|"
     r"(photo|image|video)( credit)?s?\s*:|all rights reserved|copyright\b|©)"
-    r"|getty images\W*$|\((ap|afp|reuters) photo|\bnewsletter\b.*\bsign up\b|\bsign up\b.*\bnewsletter\b",
+    r"|getty images\W*$|\((ap|afp|reuters) photo|\bnewsletter\b.*\bsign up\b|\bsign up\b.*\bnewsletter\b"
+    # a byline, and nothing else: "By Laura Oliverio and Kyle Almond, CNN" (names capitalised)
+    r"|^\W*by\s+(?-i:[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3}(?:(?:,|\s+and|\s*&)\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3})*)\W*$",
     re.IGNORECASE,
 )
 # A dateline that opens a story: "WASHINGTON (CNN) —", "(CNN) —", "CNN —", "LONDON (Reuters) -".

@@ -311,6 +311,8 @@ def test_scrape_junk_is_never_quoted_and_datelines_are_trimmed():
     "Contributing: Jane Doe, harbour council reporter",
     "INTERACTIVE: The council's harbour plan",
     "Follow the council: Latest harbour approvals and plans",
+    "By Jane Council and Tom Harbour, CNN",  # a byline
+    "By Harbour Approval",
 ])
 def test_link_labels_and_credits_are_never_quoted_nor_joined(junk):
     question = "What did the council approve for the harbour?"
