@@ -15,7 +15,7 @@ from .articles import Article, ArticleCleaner, ArticleReader, decode_text
 from .backend import BACKENDS, IndexStorage, IndexStorageWriter, StorageBackend, storage_backend
 from .builder import IndexBuilder, IndexReport, SkippedArticle, StorageChoice
 from .chunking import Chunker, ChunkingSettings, ChunkSpan, SentenceSpan, SentenceSplitter
-from .dates import PublishedWindow, iso_date
+from .dates import PublishedWindow, is_date_or_time, iso_date
 from .embedding import DEFAULT_MODEL, SentenceTransformerEncoder, load_encoder
 from .encoder import EncodedPassages, PooledEncoder, TextEncoder
 from .errors import (
@@ -56,7 +56,7 @@ __all__ = [
     "ModelNotFound", "PooledEncoder", "PublishedWindow", "ResponseTooLarge", "SavedArticle",
     "SentenceSpan", "SentenceSplitter", "SentenceTransformerEncoder", "SkippedArticle", "StorageBackend",
     "StoreStats", "StoredChunk", "StoredSentence", "TextEncoder", "UnsupportedContent", "UnsupportedUrl",
-    "VectorHits", "decode_text", "fold", "is_url", "iso_date", "keyword_terms", "load_encoder", "open_snapshot",
+    "VectorHits", "decode_text", "fold", "is_date_or_time", "is_url", "iso_date", "keyword_terms", "load_encoder", "open_snapshot",
     "scan_articles", "stem_words", "storage_backend", "writer_lock", "FeedError", "FeedNotFound", "NotAFeed",
     "StorageChoice", "StorageUnavailable",
 ]

@@ -56,6 +56,16 @@ def _parse_text(text: str) -> date | None:
         return None
 
 
+def is_date_or_time(text: str) -> bool:
+    """Whether `text` is only a day and/or a time of day ("April 8", "11:39 p.m. ET",
+    "3:45 PM EST, Tue March 7, 2023"), time zones aside."""
+    try:
+        date_parser.parse(text, fuzzy=False, ignoretz=True, default=datetime(1900, 1, 1))
+    except (ValueError, OverflowError, TypeError):
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class PublishedWindow:
     """Articles published from `since` to `until` (ISO days, both inclusive; None: open).

@@ -21,7 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from newsqa.index import STOPWORDS, StoredChunk, stem_words
+from newsqa.index import STOPWORDS, StoredChunk, is_date_or_time, stem_words
 
 from .config import EXTEND_MARGIN, MAX_QUOTE_CHARS, RECENCY_DAYS, W_NEWEST, W_RECENCY_PRIOR, W_RECENT_SPAN
 from .features import FEATURES, QuestionProfile, SentenceFeaturizer
@@ -43,6 +43,10 @@ _JUNK = re.compile(
     r"|^\W*by\s+(?-i:[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3}(?:(?:,|\s+and|\s*&)\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3})*)\W*$",
     re.IGNORECASE,
 )
+# A publication stamp, and nothing else: "Updated 11:39 p.m. ET / Ariel Edwards-Levy",
+# "Published April 8, 2023" (the stamp's text must read as a day or time).
+_STAMP = re.compile(r"^\W*(?:last\s+)?(?:updated|published|posted)\b\s*:?\s*(?:on\s+)?([^/|]+?)\s*(?:[/|].*)?$",
+                    re.IGNORECASE)
 # A dateline that opens a story: "WASHINGTON (CNN) —", "(CNN) —", "CNN —", "LONDON (Reuters) -".
 _DATELINE = re.compile(
     r"\s*(?:[A-Z][A-Za-z.'’-]*(?:[ ,]+[A-Z][A-Za-z.'’-]*){0,3}[ ,]*)?"
@@ -78,10 +82,17 @@ def junk_sentences(chunk: StoredChunk) -> np.ndarray:
     return _junk_sentences(chunk.text, _relative_spans(chunk))
 
 
+def _is_junk(sentence: str) -> bool:
+    if _JUNK.search(sentence):
+        return True
+    stamp = _STAMP.match(sentence)
+    return stamp is not None and is_date_or_time(stamp.group(1))
+
+
 @lru_cache(maxsize=PASSAGE_TERMS_CACHE)
 def _junk_sentences(text: str, spans: tuple[tuple[int, int], ...]) -> np.ndarray:
     """Per sentence of a passage: page furniture (cached with the passage's words)."""
-    junk = np.fromiter((bool(_JUNK.search(text[start:end].strip())) for start, end in spans), bool, len(spans))
+    junk = np.fromiter((_is_junk(text[start:end].strip()) for start, end in spans), bool, len(spans))
     junk.flags.writeable = False
     return junk
 

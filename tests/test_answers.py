@@ -313,6 +313,8 @@ def test_scrape_junk_is_never_quoted_and_datelines_are_trimmed():
     "Follow the council: Latest harbour approvals and plans",
     "By Jane Council and Tom Harbour, CNN",  # a byline
     "By Harbour Approval",
+    "Updated 11:39 p.m. ET / Harbour Council desk",  # a publication stamp
+    "Published: Tuesday, March 7, 2023 | Harbour approvals",
 ])
 def test_link_labels_and_credits_are_never_quoted_nor_joined(junk):
     question = "What did the council approve for the harbour?"
