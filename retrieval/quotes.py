@@ -37,10 +37,17 @@ _JUNK = re.compile(
     r"(more|recap|explainer|contributing|interactive|opinion|analysis|follow( [\w'’]+){0,3})\s*:|"
     r"[A-Z][\w'’ ]{0,30}:(?=[A-Z“\"‘'])|"  # a link's label glued to its title: "Recap:Supreme Court ..."
     r"sign up\b|subscribe\b|click here\b|follow us\b|(watch|listen)\s*:|advertisement\b|"
-    r"(photo|image|video)( credit)?s?\s*:|all rights reserved|copyright\b|©)"
+    r"(photo|image|video)( credit)?s?\s*:|credits?\s*:|all rights reserved|copyright\b|©|"
+    r"from (staff|[\w ]{1,30} network) and wire reports|this (story|article) (has been|was) updated\b|"
+    r"follow [\w .'’-]{1,40} on (twitter|x|facebook|instagram|threads)\b|would you like to receive\b|"
+    r"learn more\s*:|just for subscribers\b)"
     r"|getty images\W*$|\((ap|afp|reuters) photo|\bnewsletter\b.*\bsign up\b|\bsign up\b.*\bnewsletter\b"
     # a byline, and nothing else: "By Laura Oliverio and Kyle Almond, CNN" (names capitalised)
-    r"|^\W*by\s+(?-i:[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3}(?:(?:,|\s+and|\s*&)\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3})*)\W*$",
+    r"|^\W*by\s+(?-i:[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3}"
+    r"(?:(?:,|\s+and|\s*&)\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3})*)\W*$"
+    # a live blog's sign-off: a dash and a name of 2-4 words ("– David Jackson"); a hyphen
+    # and one word is a list item ("- Eggs")
+    r"|^\s*(?:[–—]|--)\s*(?-i:[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){1,3})\W*$",
     re.IGNORECASE,
 )
 # A publication stamp, and nothing else: "Updated 11:39 p.m. ET / Ariel Edwards-Levy",

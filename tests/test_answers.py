@@ -313,6 +313,9 @@ def test_scrape_junk_is_never_quoted_and_datelines_are_trimmed():
     "Follow the council: Latest harbour approvals and plans",
     "By Jane Council and Tom Harbour, CNN",  # a byline
     "By Harbour Approval",
+    "– Jane Council",  # a live blog's sign-off
+    "Follow Jane Council on Twitter: @harbour_jane.",
+    "From USA TODAY Network and wire reports on the harbour council",
     "Updated 11:39 p.m. ET / Harbour Council desk",  # a publication stamp
     "Published: Tuesday, March 7, 2023 | Harbour approvals",
 ])
