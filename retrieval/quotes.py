@@ -47,7 +47,9 @@ _JUNK = re.compile(
     r"(?:(?:,|\s+and|\s*&)\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3})*)\W*$"
     # a live blog's sign-off: a dash and a name of 2-4 words ("– David Jackson"); a hyphen
     # and one word is a list item ("- Eggs")
-    r"|^\s*(?:[–—]|--)\s*(?-i:[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){1,3})\W*$",
+    r"|^\s*(?:[–—]|--)\s*(?-i:[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){1,3})\W*$"
+    # a label with nothing after it: a transcript's speaker ("Taylor Wilson:"), a list's field
+    r"|^\W*[\w.'’-]+(?:\s+[\w.'’-]+){0,3}\s*:\s*$",
     re.IGNORECASE,
 )
 # A publication stamp, and nothing else: "Updated 11:39 p.m. ET / Ariel Edwards-Levy",

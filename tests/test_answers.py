@@ -314,6 +314,7 @@ def test_scrape_junk_is_never_quoted_and_datelines_are_trimmed():
     "By Jane Council and Tom Harbour, CNN",  # a byline
     "By Harbour Approval",
     "– Jane Council",  # a live blog's sign-off
+    "Harbour Council Clerk:",  # a transcript's speaker
     "Follow Jane Council on Twitter: @harbour_jane.",
     "From USA TODAY Network and wire reports on the harbour council",
     "Updated 11:39 p.m. ET / Harbour Council desk",  # a publication stamp
