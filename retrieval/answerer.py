@@ -23,6 +23,7 @@ from .config import (
     COVERAGE_WEIGHT,
     FOCUS_WEIGHT,
     MAX_QUESTION_CHARS,
+    MAX_TITLE_WORDS,
     MIN_ANSWERS_EXAMINED,
     MIN_FOLLOWING_RELEVANCE,
     MIN_RELEVANCE,
@@ -150,7 +151,8 @@ class QuestionAnswerer:
             "picker": {"extend_margin": picker.extend_margin, "max_quote_chars": picker.max_quote_chars,
                        "w_recent_span": picker.w_recent_span, "w_newest": picker.w_newest,
                        "w_recency_prior": picker.w_recency_prior,
-                       "recency_days": picker.recency_days, "near_tokens": NEAR_TOKENS},
+                       "recency_days": picker.recency_days, "near_tokens": NEAR_TOKENS,
+                       "max_title_words": MAX_TITLE_WORDS},
             "follow_ups": {"min_standalone_words": MIN_STANDALONE_WORDS,
                            "substitute_min_cosine": SUBSTITUTE_MIN_COSINE},
             "ranker": {name: round(float(w), 4) for name, w in zip(ranker.features, ranker.weights)}

@@ -63,6 +63,9 @@ W_RECENT_SPAN = 1.0
 W_NEWEST = 1.0
 W_RECENCY_PRIOR = 0.5
 RECENCY_DAYS = 180.0
+# A question asking for a work's title ("which movie") prefers a quoted name of at most this
+# many words (a quoted remark runs longer). A round number, not fitted.
+MAX_TITLE_WORDS = 8
 # Words this close to one of the question's words count as "near" it (the focus phrase
 # "bridge engineer" next to "Tomas Varga").
 NEAR_TOKENS = 6

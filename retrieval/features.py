@@ -31,6 +31,7 @@ from newsqa.index import StoredChunk, StoredSentence, keyword_terms, stem_words
 from .config import NEAR_TOKENS
 from .hybrid import RetrievedPassage
 from .places import place_kind, place_words
+from .titles import asks_title, title_words
 from .terms import PassageTerms, QuestionTerms, passage_terms
 
 
@@ -73,14 +74,17 @@ class QuestionProfile:
     said: frozenset[str] = field(default_factory=frozenset)
     # For a name question that asks for a place ("which state"): its kind, whose names answer.
     place: str | None = None
+    # For a name question that asks for a work's title ("which movie", "what song").
+    title: bool = False
 
     @classmethod
     def of(cls, question: str, terms: QuestionTerms) -> "QuestionProfile":
         columns = [terms.column(stem) for stem in terms.question_order]
         pairs = frozenset((a, b) for a, b in zip(columns, columns[1:]) if a is not None and b is not None and a != b)
-        kind = answer_kind(question)
+        title = asks_title(question)  # "what song": a name, a title's
+        kind = "name" if title else answer_kind(question)
         return cls(terms, kind, pairs, frozenset(stem_words(keyword_terms(question))),
-                   place_kind(question) if kind == "name" else None)
+                   place_kind(question) if kind == "name" else None, title)
 
 
 @dataclass
@@ -129,6 +133,9 @@ class SentenceFeaturizer:
                   else novel_date if kind == "date" else np.zeros(len(rows_of), bool))
         if profile.place is not None:  # "which state": a state's name, not any name
             answer = answer & np.concatenate([place_words(text.words, profile.place) for text in texts])
+        elif profile.title:  # "which movie": a quoted title, where the candidates quote any
+            titles = answer & np.concatenate([title_words(chunk.text, text.offsets) for chunk, text in zip(chunks, texts)])
+            answer = titles if titles.any() else answer
 
         def per_sentence(flags: np.ndarray) -> np.ndarray:
             return np.bincount(rows_of[flags & inside], minlength=total_rows).astype(np.float32)

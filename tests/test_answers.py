@@ -17,6 +17,7 @@ from newsqa.retrieval.places import place_kind, place_words
 from newsqa.retrieval.quotes import Quote, QuotePicker
 from newsqa.retrieval.ranker import RANKER_FILE, LinearRanker, shipped_ranker
 from newsqa.retrieval.terms import QuestionTerms, asking_sentence, passage_terms
+from newsqa.retrieval.titles import asks_title
 
 EXAMPLE = "who led the Chinese delegation?"
 LI_SENTENCE = "China also confirmed Tuesday it would send a delegation led by Politburo member Li Hongzhong."
@@ -293,6 +294,38 @@ def test_a_question_asking_for_a_state_is_answered_by_a_state_not_any_name():
         passages = [_passage(n, [s], [[1.0, 0.0]], rank=n) for n, s in enumerate(sentence_of_each)]
         quotes = QuotePicker(LinearRanker.hand_set()).pick(question, np.asarray([1.0, 0.0], np.float32), passages)
         assert "Mississippi" in quotes[0].text
+
+
+@pytest.mark.parametrize(("question", "title"), [
+    ("Which movie won for best ensemble cast at the awards?", True),
+    ("Fans cheered the trailer for which upcoming live-action remake?", True),
+    ("The show closed after 35 years. What is the show called?", True),
+    ("What song did the president sing at the dinner?", True),
+    ("Which film star is on trial in Utah?", False),  # a person
+    ("What type of surveys show the location of units?", False),  # "show" the verb
+    ("What plays a role in the immune response?", False),
+    ("What novel features does the genome have?", False),
+])
+def test_a_question_asking_for_a_title(question, title):
+    assert asks_title(question) is title
+
+
+def test_a_question_asking_for_a_title_is_answered_by_a_quoted_title():
+    """Both sentences name something the question does not; the one that quotes a title answers
+    "which movie", whichever passage comes first. Where no candidate quotes a title (text that
+    does not quote titles), any name still counts."""
+    question = "Which movie won best picture at the harbour awards?"
+    sentences = ["The acclaimed indie movie from Jane Roe won best picture at the harbour awards, beating Tom Hale.",
+                 "The movie “Harbour Lights” won best picture at the harbour awards, the jury said."]
+    features = _features(question, [_passage(1, sentences, [[1.0, 0.0], [1.0, 0.0]], rank=0)])
+    assert list(features["novel_name"]) == [1.0, 1.0] and list(features["type_match"]) == [0.0, 1.0]
+    for sentence_of_each in (sentences, sentences[::-1]):
+        passages = [_passage(n, [s], [[1.0, 0.0]], rank=n) for n, s in enumerate(sentence_of_each)]
+        quotes = QuotePicker(LinearRanker.hand_set()).pick(question, np.asarray([1.0, 0.0], np.float32), passages)
+        assert "Harbour Lights" in quotes[0].text
+    unquoted = [sentences[0], "Voters gave best picture at the harbour awards on Sunday, the jury said."]
+    features = _features(question, [_passage(1, unquoted, [[1.0, 0.0], [1.0, 0.0]], rank=0)])
+    assert list(features["type_match"]) == [1.0, 0.0]
 
 
 def test_scrape_junk_is_never_quoted_and_datelines_are_trimmed():
