@@ -92,6 +92,7 @@ def junk_sentences(chunk: StoredChunk) -> np.ndarray:
 
 
 def _is_junk(sentence: str) -> bool:
+    """Whether one sentence is page furniture: a label, a credit, a byline, a stamp."""
     if _JUNK.search(sentence):
         return True
     stamp = _STAMP.match(sentence)
