@@ -282,18 +282,25 @@ def test_place_names_are_matched_whole_and_by_kind(text, kind, places):
     assert [w for w, flag in zip(words, place_words(words, kind)) if flag] == places
 
 
-def test_a_question_asking_for_a_state_is_answered_by_a_state_not_any_name():
-    """"Florence prison" is a name the question does not hold, but no state: the sentence that
-    names one is the answer."""
-    question = "Authorities are searching for men who escaped from jail in which state?"
-    sentences = ["Authorities searched for two men who escaped from Florence prison, officials said.",
-                 "Authorities searched for two men who escaped from jail in Mississippi, officials said."]
-    features = _features(question, [_passage(1, sentences, [[1.0, 0.0], [1.0, 0.0]], rank=0)])
+@pytest.mark.parametrize(("question", "wrong", "right"), [
+    # "Florence prison" is a name the question does not hold, but no state
+    ("Authorities are searching for men who escaped from jail in which state?",
+     "Authorities searched for two men who escaped from Florence prison, officials said.",
+     "Authorities searched for two men who escaped from jail in Mississippi, officials said."),
+    # "Jane Roe" and "Tom Hale" are names, but no title
+    ("Which movie won best picture at the harbour awards?",
+     "The acclaimed indie movie from Jane Roe won best picture at the harbour awards, beating Tom Hale.",
+     "The movie “Harbour Lights” won best picture at the harbour awards, the jury said."),
+])
+def test_a_question_asking_for_a_kind_of_name_is_answered_by_one(question, wrong, right):
+    """Both sentences name something the question does not; the one naming what the question
+    asks for (a state, a work's title) answers, whichever passage comes first."""
+    features = _features(question, [_passage(1, [wrong, right], [[1.0, 0.0], [1.0, 0.0]], rank=0)])
     assert list(features["novel_name"]) == [1.0, 1.0] and list(features["type_match"]) == [0.0, 1.0]
-    for sentence_of_each in (sentences, sentences[::-1]):
-        passages = [_passage(n, [s], [[1.0, 0.0]], rank=n) for n, s in enumerate(sentence_of_each)]
+    for order in ([wrong, right], [right, wrong]):
+        passages = [_passage(n, [s], [[1.0, 0.0]], rank=n) for n, s in enumerate(order)]
         quotes = QuotePicker(LinearRanker.hand_set()).pick(question, np.asarray([1.0, 0.0], np.float32), passages)
-        assert "Mississippi" in quotes[0].text
+        assert quotes[0].text == right
 
 
 @pytest.mark.parametrize(("question", "title"), [
@@ -310,21 +317,12 @@ def test_a_question_asking_for_a_title(question, title):
     assert asks_title(question) is title
 
 
-def test_a_question_asking_for_a_title_is_answered_by_a_quoted_title():
-    """Both sentences name something the question does not; the one that quotes a title answers
-    "which movie", whichever passage comes first. Where no candidate quotes a title (text that
-    does not quote titles), any name still counts."""
+def test_where_no_candidate_quotes_a_title_any_name_answers_which_movie():
+    """Text that does not quote titles (Wikipedia's) keeps the plain name cue."""
     question = "Which movie won best picture at the harbour awards?"
-    sentences = ["The acclaimed indie movie from Jane Roe won best picture at the harbour awards, beating Tom Hale.",
-                 "The movie “Harbour Lights” won best picture at the harbour awards, the jury said."]
+    sentences = ["The indie movie Harbour Lights from Jane Roe won best picture at the harbour awards.",
+                 "Voters gave best picture at the harbour awards on Sunday, the jury said."]
     features = _features(question, [_passage(1, sentences, [[1.0, 0.0], [1.0, 0.0]], rank=0)])
-    assert list(features["novel_name"]) == [1.0, 1.0] and list(features["type_match"]) == [0.0, 1.0]
-    for sentence_of_each in (sentences, sentences[::-1]):
-        passages = [_passage(n, [s], [[1.0, 0.0]], rank=n) for n, s in enumerate(sentence_of_each)]
-        quotes = QuotePicker(LinearRanker.hand_set()).pick(question, np.asarray([1.0, 0.0], np.float32), passages)
-        assert "Harbour Lights" in quotes[0].text
-    unquoted = [sentences[0], "Voters gave best picture at the harbour awards on Sunday, the jury said."]
-    features = _features(question, [_passage(1, unquoted, [[1.0, 0.0], [1.0, 0.0]], rank=0)])
     assert list(features["type_match"]) == [1.0, 0.0]
 
 
