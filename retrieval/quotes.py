@@ -197,12 +197,7 @@ class QuotePicker:
                 used = np.maximum(used, presence[neighbour])
                 break
         if profile.kind == "name" and first > 0 and np.isfinite(scores[first - 1]):
-            before = chunk.sentences[first - 1]
-            if (end - before.start <= self.max_quote_chars
-                    and _names_in_full(_bare_names(chunk.article_text[start:end], profile.said),
-                                       chunk.article_text[before.start:before.end])):
-                start = before.start
-                used = np.maximum(used, presence[first - 1])
+            start, end, used = self._with_full_name(chunk, presence, profile.said, best, first, (start, end), used)
         dateline = _DATELINE.match(chunk.article_text, start, end)
         if dateline is not None and dateline.end() < end:
             start = dateline.end()
@@ -210,6 +205,25 @@ class QuotePicker:
         passage_coverage = float(presence.max(axis=0) @ terms.weights / total) if total > 0 else 0.0
         return Quote(passage, start, end, float(scores[best]), max(float(cosine[best]), passage.dense),
                      quote_coverage, passage_coverage)
+
+    def _with_full_name(self, chunk: StoredChunk, presence: np.ndarray, said: frozenset[str], best: int,
+                        first: int, span: tuple[int, int], used: np.ndarray) -> tuple[int, int, np.ndarray]:
+        """`span` (from sentence `first`) joined by the sentence before it when that one gives in
+        full a name the span gives bare; when there is no room for both, the best sentence alone
+        takes it, in place of the neighbour after it."""
+        text, (start, end) = chunk.article_text, span
+        before = chunk.sentences[first - 1]
+
+        def named_in_full(a: int, b: int) -> bool:
+            return _names_in_full(_bare_names(text[a:b], said), text[before.start:before.end])
+
+        if end - before.start <= self.max_quote_chars and named_in_full(start, end):
+            return before.start, end, np.maximum(used, presence[first - 1])
+        sentence = chunk.sentences[best]
+        if (first == best and end > sentence.end and sentence.end - before.start <= self.max_quote_chars
+                and named_in_full(sentence.start, sentence.end)):
+            return before.start, sentence.end, np.maximum(presence[best], presence[first - 1])
+        return start, end, used
 
     def recency_bonus(self, published: str | None, frame: TimeFrame | None) -> float:
         """What the recency the question asks for adds to the score of a quote from an article

@@ -401,6 +401,19 @@ def test_a_bare_name_takes_the_sentence_that_gives_it_in_full(before, joined):
     assert count.text == answer  # not a name it asks for
 
 
+def test_the_full_name_before_beats_the_sentence_after_when_both_do_not_fit():
+    """The quote would grow by the sentence after the answer; when that leaves no room for the
+    sentence before that gives the bare name in full, the full name wins."""
+    before = "Jalen Hurts is feeling the love in Philadelphia."
+    answer = "Hurts and the Eagles agreed on a five-year deal that makes him the highest-paid player."
+    after = "It runs to 2028."  # shorter than the sentence before: it fits, but not with both
+    passage = _passage(1, [before, answer, after], [[0.0, 1.0], [1.0, 0.0], [1.0, 0.1]], rank=0)
+    fits_two = len(before) + 1 + len(answer)
+    picker = QuotePicker(LinearRanker.hand_set(), extend_margin=10.0, max_quote_chars=fits_two)
+    (quote,) = picker.pick("Which quarterback agreed to a five-year deal?", np.asarray([1.0, 0.0], np.float32), [passage])
+    assert quote.text == f"{before} {answer}"
+
+
 def test_recency_reorders_answers_but_does_not_decide_not_found():
     """A newer story moved first by recency is quoted first; whether the corpus answers at all
     is judged on the best quote by what it says."""
