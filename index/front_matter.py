@@ -21,13 +21,13 @@ from .dates import iso_date
 # `---` at the very top of a text or Markdown file, a `key: value` line, then the rest of the
 # block up to the next `---` line: more keys, indented lines (a list, a folded value), `- item`
 # lines, comments and blank lines; a line of prose ends the match (a `---` rule, not a block).
+_KEY = r"[A-Za-z_][\w-]*[ \t]*:"
 _BLOCK = re.compile(
-    r"\A\ufeff?---[ \t]*\n("
-    r"[A-Za-z_][\w-]*[ \t]*:.*\n"
-    r"(?:(?:[A-Za-z_][\w-]*[ \t]*:.*|[ \t].*|-(?:[ \t].*)?|#.*|)\n){0,200}"  # each kind by its first character
+    rf"\A\ufeff?---[ \t]*\n({_KEY}.*\n"
+    rf"(?:(?:{_KEY}.*|[ \t].*|-(?:[ \t].*)?|#.*|)\n){{0,200}}"  # each kind by its first character
     r")---[ \t]*(?:\n|\Z)"
 )
-_KEY_LINE = re.compile(r"[A-Za-z_][\w-]*[ \t]*:")
+_KEY_LINE = re.compile(_KEY)
 # The keys read (case aside), by the article field they fill.
 FRONT_MATTER_KEYS = {
     "title": "title", "author": "author", "authors": "author",

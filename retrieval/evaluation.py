@@ -222,8 +222,8 @@ def evaluate(answerer: QuestionAnswerer, questions: Sequence[EvalQuestion], data
 def measure_honesty(answerer: QuestionAnswerer, questions: Sequence[EvalQuestion], index_dataset: str = "",
                     question_dataset: str = "", *, batch_size: int = 32) -> HonestyReport:
     """Share of `questions` (about another corpus) that `answerer` answers `found: false`,
-    asked as the answerable ones are (`answer_questions`, TOP_K answers): the not-found rule
-    judges the best of the passages examined, and asking for more examines more."""
+    asked as the answerable ones are (`answer_questions`, TOP_K answers), so the two shares
+    are of the same answers users get."""
     outcomes = answer_questions(answerer, questions, batch_size=batch_size)
     not_found = sum(not o.found for o in outcomes)
     return HonestyReport(index_dataset, question_dataset, len(questions), not_found / max(len(questions), 1))

@@ -31,8 +31,8 @@ from newsqa.index import StoredChunk, StoredSentence, keyword_terms, stem_words
 from .config import NEAR_TOKENS
 from .hybrid import RetrievedPassage
 from .places import place_kind, place_words
-from .titles import asks_title, title_words
 from .terms import PassageTerms, QuestionTerms, passage_terms
+from .titles import asks_title, title_words
 
 
 FEATURES: tuple[str, ...] = (
