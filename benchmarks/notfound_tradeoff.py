@@ -9,7 +9,9 @@ upper bound) and the shipped relevance rule are then swept over cut-offs; each p
 cut that keeps >= 80% of foreign questions rejected on both indexes while losing the fewest
 answerable questions of the first set whose answer is in the top 5 (each such loss costs
 passage_hit@5). So is the shipped rule with its coverage terms scaled down for questions of
-little IDF mass.
+little IDF mass, and with a penalty for each of the question's names (its capitalised words
+after the first of a sentence) that the top passage and its title do not hold: a question about
+"Super Bowl 50" asked of news that never names it.
 
     .venv/bin/python benchmarks/notfound_tradeoff.py ../shared/eval/xquad_en ../shared/eval/covidqa
     .venv/bin/python benchmarks/notfound_tradeoff.py ../shared/eval/news_dev ../shared/eval/xquad_en
@@ -25,10 +27,27 @@ from sklearn.linear_model import LogisticRegression
 from newsqa.retrieval import QuestionAnswerer
 from newsqa.retrieval.answerer import clean_question
 from newsqa.retrieval.evaluation import TOP_K, EvalQuestion, answer_in
-from newsqa.retrieval.terms import QuestionTerms
+from newsqa.index import STOPWORDS, SentenceSplitter
+from newsqa.retrieval.terms import QuestionTerms, passage_terms
 from tune_quality import CachedEncoder, Dataset, pair_from_command_line
 
-FEATURES = ("cosine", "coverage", "passage_coverage", "dense", "bm25", "dense_gap", "bm25_gap", "idf_mass")
+FEATURES = ("cosine", "coverage", "passage_coverage", "dense", "bm25", "dense_gap", "bm25_gap", "idf_mass",
+            "names_missing")
+
+
+def names_missing(question: str, texts: Sequence[str]) -> float:
+    """The share of the question's names (stems of its capitalised content words, the first
+    word of each sentence left out) that none of `texts` holds; 0 for a question without names."""
+    names = set()
+    for span in SentenceSplitter().split(question):
+        words = passage_terms(question[span.start:span.end])
+        names.update(stem for n, (word, stem) in enumerate(zip(words.words, words.stems))
+                     if n > 0 and words.capital[n] and word.casefold() not in STOPWORDS and len(stem) >= 2)
+    if not names:
+        return 0.0
+    terms = QuestionTerms(tuple(sorted(names)), np.ones(len(names), np.float32))
+    held = {int(c) for text in texts for c in terms.columns_of(passage_terms(text).stems) if c >= 0}
+    return 1.0 - len(held) / len(names)
 
 
 def signals(dataset: Dataset, questions: Sequence[EvalQuestion], encoder: CachedEncoder) -> list[dict]:
@@ -50,6 +69,7 @@ def signals(dataset: Dataset, questions: Sequence[EvalQuestion], encoder: Cached
             "dense": float(dense[0]), "bm25": float(bm25[0]), "dense_gap": float(dense[0] - dense.mean()),
             "bm25_gap": float(bm25[0] - bm25.mean()), "idf_mass": float(terms.weights.sum()),
             "relevance": answerer.relevance(top) if top else 0.0,
+            "names_missing": names_missing(text, (top.passage.chunk.title, top.passage.chunk.text)) if top else 1.0,
             "hit": any(answer_in(question.answers, q.passage.chunk.text) for q in quotes[:TOP_K]),
         })
     return rows
@@ -89,6 +109,10 @@ def main() -> None:
             {k: np.asarray([r["cosine"] + min(1.0, r["idf_mass"] / mass)
                             * (0.5 * r["coverage"] + 0.25 * r["passage_coverage"]) for r in v])
              for k, v in rows.items()}, rows, first.name, second.name))
+    for penalty in (0.1, 0.25, 0.5):
+        print(f"relevance - {penalty:g} x share of the question's names the top passage lacks: " + best_cut(
+            {k: np.asarray([r["relevance"] - penalty * r["names_missing"] for r in v]) for k, v in rows.items()},
+            rows, first.name, second.name))
     matrix = {k: np.asarray([[r[f] for f in FEATURES] for r in v]) for k, v in rows.items()}
     x = np.concatenate(list(matrix.values()))
     y = np.concatenate([np.full(len(v), k.startswith("own")) for k, v in matrix.items()])
