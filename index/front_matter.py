@@ -48,7 +48,7 @@ def split_front_matter(raw: str) -> tuple[dict[str, str], str]:
     loose = dict(_loose(line) for line in block.splitlines() if _KEY_LINE.match(line))
     try:
         parsed = yaml.safe_load(block)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError):  # ValueError: a timestamp no calendar has (2023-13-45)
         parsed = None
     meta: dict[str, str] = {}
     for key, value in (parsed if isinstance(parsed, dict) else loose).items():
