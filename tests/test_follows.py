@@ -247,5 +247,20 @@ def test_cli_ask_since_answers_only_from_articles_published_that_day_or_later(cl
     assert bad.exit_code == 2
 
 
+def test_cli_ask_refuses_a_since_after_the_as_of_day(cli_env):
+    (cli_env["articles"] / "acme.md").write_text(ACME_MD)
+    swapped = CliRunner().invoke(cli, ["ask", "--since", "2026-12-01", "--as-of", "2026-11-30", ACME_TOPIC])
+    assert swapped.exit_code == 2 and "--since 2026-12-01 is after" in swapped.output
+    lines = f'{{"question": "{ACME_TOPIC}", "as_of": "2026-11-30"}}\n{ACME_TOPIC}\n'
+    piped = CliRunner().invoke(cli, ["ask", "--json", "--since", "2026-11-30"], input=lines, catch_exceptions=False)
+    first, second = (json.loads(line) for line in piped.stdout.splitlines())
+    assert first["found"] and "error" not in first  # a span of one day is a span
+    assert second["found"]
+    late = CliRunner().invoke(cli, ["ask", "--json", "--since", "2026-12-01"], input=lines, catch_exceptions=False)
+    first, second = (json.loads(line) for line in late.stdout.splitlines())
+    assert not first["found"] and "is after the day answered as of (2026-11-30)" in first["error"]
+    assert "error" not in second  # the next line is answered as usual
+
+
 def test_commands_menu_names_the_follow_commands():
     assert [c.command for c in COMMANDS if "follow" in c.command] == ["follow", "following", "unfollow"]

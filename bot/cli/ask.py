@@ -51,6 +51,17 @@ def _stdin_question(line: str, default_as_of: date) -> tuple[str, date]:
         raise ValueError(f"as_of {as_of!r} is not a day in the form YYYY-MM-DD") from None
 
 
+def _check_span(since: date | None, as_of: date) -> None:
+    """Refuses a span that ends before it starts (two days swapped, most likely).
+
+    Raises:
+        ValueError: `since` is after `as_of`.
+    """
+    if since is not None and since > as_of:
+        raise ValueError(f"--since {since.isoformat()} is after the day answered as of ({as_of.isoformat()}): "
+                         "give a day on or before it")
+
+
 @click.command()
 @click.argument("question", required=False)
 @click.option("-k", "--top", "k", type=click.IntRange(1, 50), default=3, show_default=True,
@@ -82,6 +93,11 @@ def ask(ctx: click.Context, question: str | None, k: int, as_of: date | None, si
     if question is not None and not question.strip():
         raise EmptyQuestion("the question is empty; ask something like “who led the Chinese delegation?”")
     day = as_of or date.today()
+    if question is not None:
+        try:
+            _check_span(since, day)
+        except ValueError as error:
+            raise click.UsageError(str(error), ctx) from None
     answerer = app.answerer(open_reader(app))
     if question is not None:
         result = answerer.ask(question, k, as_of=day, since=since)
@@ -94,6 +110,7 @@ def ask(ctx: click.Context, question: str | None, k: int, as_of: date | None, si
         text = line.rstrip("\n")
         try:
             text, line_day = _stdin_question(line, day)
+            _check_span(since, line_day)
             payload = answerer.ask(text, k, as_of=line_day, since=since).to_dict()
         except (EmptyQuestion, ValueError) as error:
             payload = {"question": text, "found": False, "answers": [], "error": str(error)}
