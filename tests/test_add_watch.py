@@ -48,6 +48,8 @@ class ArticleServer(PageHandler):
             for _ in range(6):
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             self.wfile.write(b"0\r\n\r\n")
+        elif path == "/empty.html":
+            self.send_page(b"<html><head><title>Nothing</title></head><body></body></html>", "text/html")
         elif path == "/to-ftp":
             self._redirect("ftp://127.0.0.1/file.html")
         else:
@@ -124,6 +126,16 @@ def test_add_refuses_bad_urls_and_saves_nothing(cli_env, site, monkeypatch, path
     assert "Traceback" not in result.output
     assert sorted(p.name for p in cli_env["articles"].iterdir()) == before
     assert not cli_env["index"].exists()  # nothing to index, so no index run either
+
+
+def test_a_page_without_text_is_reported_once_as_a_process_prints_it(cli_env, site):
+    """The reason is ours; the extraction library's own warning is not printed beside it."""
+    process = spawn("add", "--no-index", f"{site}/empty.html")
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 1
+    assert [line for line in stderr.splitlines() if line.strip()] == [
+        f"could not add: {site}/empty.html: no article text found in the HTML page",
+        "Error: 1 of 1 could not be added"]
 
 
 def test_add_copies_files_and_reports_each_failure(cli_env, tmp_path):

@@ -84,6 +84,8 @@ def cli(ctx: click.Context, articles_dir: Path | None, index_dir: Path | None,
     """
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    # trafilatura warns of every page it finds no text in, which `add` already reports as ours.
+    logging.getLogger("trafilatura").setLevel(logging.INFO if verbose else logging.ERROR)
     warn_about_unknown_settings()
     settings = load_settings(articles_dir=articles_dir, index_dir=index_dir, embedding_model=embedding_model)
     ctx.obj = NewsqaApp(settings)
