@@ -250,7 +250,8 @@ class IndexBuilder:
                                                      f"cannot read: {error.strerror or error}"))
                 continue
             except Exception as error:  # noqa: BLE001 - one bad article never stops the run
-                log.warning("skipping %s: reading it failed", articles_dir / key, exc_info=True)
+                # The report gives the reason; the trace is for `-v` (a bug report).
+                log.info("skipping %s: reading it failed", articles_dir / key, exc_info=True)
                 report.skipped.append(SkippedArticle(str(articles_dir / key), f"cannot read: {_describe(error)}"))
                 continue
             if record is not None and record.content_hash == article.content_hash:
@@ -338,7 +339,7 @@ class IndexBuilder:
             if len(items) > 1:  # find the article at fault
                 return [pair for item in items for pair in self._embed_or_skip([item], planned, report)]
             article = items[0].article
-            log.warning("skipping %s: chunking or embedding failed", article.source, exc_info=True)
+            log.info("skipping %s: chunking or embedding failed", article.source, exc_info=True)
             report.skipped.extend(SkippedArticle(other.article.source, f"cannot index: {_describe(error)}")
                                   for other in planned if other.article.content_hash == article.content_hash)
             return []
