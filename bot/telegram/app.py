@@ -194,7 +194,10 @@ class NewsqaBot:
 
     def _build_missing_index(self) -> None:
         log.info("no index at %s yet: building it from %s", self.settings.index_dir, self.settings.articles_dir)
-        log.info("%s", self.app.build_index().summary())
+        report = self.app.build_index()
+        for skipped in report.skipped:
+            log.warning("skipped %s: %s", skipped.source, skipped.reason)
+        log.info("%s", report.summary())
 
     def run(self, webhook: WebhookConfig | None = None) -> None:
         """Run until Ctrl-C: long polling, or a webhook server when `webhook` is given.
