@@ -111,3 +111,29 @@ def test_newsqa_bot_process_answers_and_never_logs_its_token(tmp_path, seed_inde
     assert "answers from 1 article" in logs and "HTTP Request: POST" in logs
     assert TOKEN not in logs and TOKEN.split(":")[1] not in logs
     assert "bot<redacted>/getUpdates" in logs
+
+
+def test_a_bot_building_its_index_logs_each_skipped_file(tmp_path, articles):
+    folder = tmp_path / "news"
+    shutil.copytree(articles, folder)
+    (folder / "broken.txt").write_bytes(b"\x00\x01 not text")
+
+    async def scenario() -> tuple[str, str]:
+        async with FakeTelegram() as server:
+            process = await _start(_bot_env(tmp_path, server, TOKEN, tmp_path / "index", folder), tmp_path)
+            try:
+                logs = asyncio.create_task(process.stderr.read())
+                user = server.user(4343)
+                server.say(user, "who led the Chinese delegation?")
+                answer = await server.reply(user["id"], timeout=240)
+                process.send_signal(signal.SIGINT)
+                await asyncio.wait_for(process.wait(), 60)
+                return answer.text, (await logs).decode()
+            finally:
+                if process.returncode is None:
+                    process.kill()
+                    await process.wait()
+
+    answer, logs = asyncio.run(scenario())
+    assert "Li Hongzhong" in answer  # the rest was indexed
+    assert f"skipped {folder / 'broken.txt'}: binary file" in logs  # without -v: a warning
