@@ -53,6 +53,9 @@ class SkippedArticle:
     source: str
     reason: str
 
+    def __str__(self) -> str:
+        return f"{self.source}: {self.reason}"
+
 
 @dataclass
 class IndexReport:

@@ -27,7 +27,7 @@ def _open_dataset_index(app: NewsqaApp, dataset_dir: Path, index_dir: Path,
     if not quiet and report.changed:
         click.echo(f"{index_dir}: {report.summary()}", err=True)
     for skipped in report.skipped:
-        click.echo(f"skipped {skipped.source}: {skipped.reason}", err=True)
+        click.echo(f"skipped {skipped}", err=True)
     return reader
 
 

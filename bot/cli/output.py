@@ -48,7 +48,7 @@ def run_index(app: NewsqaApp, rebuild: bool = False) -> IndexReport:
     with progress_bar("Embedding articles") as progress:
         report = app.build_index(rebuild=rebuild, progress=progress, on_wait=_tell_waiting)
     for skipped in report.skipped:
-        click.echo(f"skipped {skipped.source}: {skipped.reason}", err=True)
+        click.echo(f"skipped {skipped}", err=True)
     return report
 
 

@@ -22,7 +22,7 @@ def report_text(report: IndexReport) -> RichText:
     text = RichText.of(report.summary())
     if report.skipped:
         text = text + RichText.of("\n\n") + bullet_list(
-            "Skipped:", (f"{skipped.source}: {skipped.reason}" for skipped in report.skipped))
+            "Skipped:", (str(skipped) for skipped in report.skipped))
     return text
 
 

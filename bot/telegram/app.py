@@ -196,7 +196,7 @@ class NewsqaBot:
         log.info("no index at %s yet: building it from %s", self.settings.index_dir, self.settings.articles_dir)
         report = self.app.build_index()
         for skipped in report.skipped:
-            log.warning("skipped %s: %s", skipped.source, skipped.reason)
+            log.warning("skipped %s", skipped)
         log.info("%s", report.summary())
 
     def run(self, webhook: WebhookConfig | None = None) -> None:

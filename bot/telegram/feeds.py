@@ -51,6 +51,8 @@ class FeedHandlers:
                 log.warning("feed poll failed: %s", error)
                 return
         log.info("%s%s", polled.poll.summary(), f"; {polled.index.summary()}" if polled.index else "")
+        for skipped in polled.index.skipped if polled.index else ():
+            log.warning("skipped %s", skipped)
         for feed in polled.poll.failed:
             log.warning("feed %s: %s", feed.url, feed.error)
 
