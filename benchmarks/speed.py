@@ -6,6 +6,10 @@ Every figure is a whole process, timed from the outside, with its peak RSS taken
 - index: building an index of the articles folder from scratch, model load included;
 - per question: (answer 200 questions from stdin) - (answer 1), divided by 199;
   newsqa `ask --json` (dense + keyword search + quote picking) vs `similarity_search(k=5)`;
+- per question, steady: in the 200-question process, the time from its first answer line on
+  stdout to its last, divided by 199. Start-up is left out rather than subtracted: the
+  reference's start-up (about 7 s, varying by a few tenths from one process to the next) is
+  larger than its 200 questions, so the difference above swings by milliseconds per question;
 - cold start: one question as a one-shot process (`newsqa ask "..."`) vs the reference
   loading its model and index and answering one query;
 - memory: peak RSS of `newsqa bot` serving the index (10 questions through the fake Bot
@@ -30,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -64,6 +69,24 @@ def run(cmd: list[str], env: dict[str, str], stdin: str | None = None, cwd: Path
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited with {process.returncode}")
     return wall, usage.ru_maxrss / 1024, text
+
+
+def line_times(cmd: list[str], env: dict[str, str], stdin: str, cwd: Path | None = None) -> list[float]:
+    """When each line of a process's stdout arrived (`time.perf_counter`), `stdin` fed to it."""
+    process = subprocess.Popen(cmd, env=env, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True, bufsize=1)
+
+    def feed() -> None:
+        process.stdin.write(stdin)
+        process.stdin.close()
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    times = [time.perf_counter() for _ in process.stdout]
+    feeder.join()
+    if process.wait() != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited with {process.returncode}")
+    return times
 
 
 def bot_peak_rss(env: dict[str, str], questions: list[str], cwd: Path) -> float:
@@ -154,6 +177,9 @@ def main() -> None:
             assert len(out.splitlines()) == len(questions), "one answer line per question"
             one, _, _ = run(ask, env, stdin=questions[0] + "\n", cwd=work)
             record(system, "per_question_ms", (many - one) / (len(questions) - 1) * 1000)
+            arrived = line_times(ask, env, batch, cwd=work)
+            assert len(arrived) == len(questions), "one answer line per question"
+            record(system, "steady_question_ms", (arrived[-1] - arrived[0]) / (len(arrived) - 1) * 1000)
             cold = [*ask, questions[0]] if system == "reference" else [*NEWSQA, "ask", questions[0]]
             wall, rss, _ = run(cold, env, cwd=work)
             record(system, "cold_start_s", wall)
@@ -164,6 +190,7 @@ def main() -> None:
 
     rows = [("index_s", f"Index {args.eval_set.name} from scratch (s)"),
             ("per_question_ms", "Per question (ms)"),
+            ("steady_question_ms", "Per question, steady: first to last answer (ms)"),
             ("cold_start_s", "Cold start, one-shot ask (s)"),
             ("serving_rss_mib", "Peak RSS serving (MiB)"),
             ("index_rss_mib", "Peak RSS indexing (MiB)")]
