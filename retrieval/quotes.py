@@ -77,9 +77,16 @@ def _bare_names(text: str, said: frozenset[str]) -> list[str]:
     return [word for word, stem in zip(words, stem_words(words)) if stem not in said]
 
 
+@lru_cache(maxsize=4096)
+def _full_name_of(name: str) -> re.Pattern[str]:
+    """The pattern of `name` given in full; compiled once per name (re's own cache of 512
+    patterns is outgrown by a news index's names, and compiling cost more than matching)."""
+    return re.compile(_FULL_NAME.format(re.escape(name)))
+
+
 def _names_in_full(names: Sequence[str], text: str) -> bool:
     """Whether `text` gives one of `names` in full (a capitalised word or more before it)."""
-    return any(re.search(_FULL_NAME.format(re.escape(name)), text) for name in names)
+    return any(_full_name_of(name).search(text) for name in names)
 
 
 def _relative_spans(chunk: StoredChunk) -> tuple[tuple[int, int], ...]:
