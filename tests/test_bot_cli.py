@@ -52,9 +52,10 @@ def test_bot_command_errors_are_one_line(cli_env, monkeypatch, env, args, code, 
     assert len([line for line in result.output.splitlines() if line.startswith("Error")]) == 1
 
 
-def _bot_env(tmp_path: Path, server: FakeTelegram, token: str, index: Path, articles: Path) -> dict[str, str]:
+def _bot_env(tmp_path: Path, token: str, index: Path, articles: Path) -> dict[str, str]:
+    """The environment of a bot process (TELEGRAM_BASE_URL is added once the fake server runs)."""
     env = {key: value for key, value in os.environ.items() if key not in SETTING_NAMES}
-    env.update(TELEGRAM_BOT_TOKEN=token, TELEGRAM_BASE_URL=server.base_url, NEWSQA_INDEX_DIR=str(index),
+    env.update(TELEGRAM_BOT_TOKEN=token, NEWSQA_INDEX_DIR=str(index),
                NEWSQA_ARTICLES_DIR=str(articles), NEWSQA_BOT_STATE_FILE=str(tmp_path / "state.sqlite"))
     return env
 
@@ -69,7 +70,8 @@ def test_rejected_token_exits_with_one_line_and_no_traceback(tmp_path, seed_inde
 
     async def scenario() -> tuple[int, str, str]:
         async with FakeTelegram() as server:
-            process = await _start(_bot_env(tmp_path, server, wrong, seed_index, articles), tmp_path)
+            env = dict(_bot_env(tmp_path, wrong, seed_index, articles), TELEGRAM_BASE_URL=server.base_url)
+            process = await _start(env, tmp_path)
             try:
                 out, err = await asyncio.wait_for(process.communicate(), 120)
             finally:
@@ -85,16 +87,16 @@ def test_rejected_token_exits_with_one_line_and_no_traceback(tmp_path, seed_inde
     assert wrong not in output and "987654321" not in output
 
 
-def test_newsqa_bot_process_answers_and_never_logs_its_token(tmp_path, seed_index, articles):
-    index = tmp_path / "index"
-    shutil.copytree(seed_index, index)
+def _ask_once(env: dict[str, str], cwd: Path, user_id: int, *args: str) -> tuple[int, str, str]:
+    """Start `newsqa bot`, ask it the example question over the fake Bot API, stop it with
+    Ctrl-C: its exit code, its answer and its stderr."""
 
     async def scenario() -> tuple[int, str, str]:
         async with FakeTelegram() as server:
-            process = await _start(_bot_env(tmp_path, server, TOKEN, index, articles), tmp_path, "-v")
+            process = await _start(dict(env, TELEGRAM_BASE_URL=server.base_url), cwd, *args)
             try:
                 logs = asyncio.create_task(process.stderr.read())
-                user = server.user(4242)
+                user = server.user(user_id)
                 server.say(user, "who led the Chinese delegation?")
                 answer = await server.reply(user["id"], timeout=240)
                 process.send_signal(signal.SIGINT)
@@ -105,7 +107,13 @@ def test_newsqa_bot_process_answers_and_never_logs_its_token(tmp_path, seed_inde
                     process.kill()
                     await process.wait()
 
-    code, answer, logs = asyncio.run(scenario())
+    return asyncio.run(scenario())
+
+
+def test_newsqa_bot_process_answers_and_never_logs_its_token(tmp_path, seed_index, articles):
+    index = tmp_path / "index"
+    shutil.copytree(seed_index, index)
+    code, answer, logs = _ask_once(_bot_env(tmp_path, TOKEN, index, articles), tmp_path, 4242, "-v")
     assert "Li Hongzhong" in answer
     assert code == 0
     assert "answers from 1 article" in logs and "HTTP Request: POST" in logs
@@ -117,23 +125,6 @@ def test_a_bot_building_its_index_logs_each_skipped_file(tmp_path, articles):
     folder = tmp_path / "news"
     shutil.copytree(articles, folder)
     (folder / "broken.txt").write_bytes(b"\x00\x01 not text")
-
-    async def scenario() -> tuple[str, str]:
-        async with FakeTelegram() as server:
-            process = await _start(_bot_env(tmp_path, server, TOKEN, tmp_path / "index", folder), tmp_path)
-            try:
-                logs = asyncio.create_task(process.stderr.read())
-                user = server.user(4343)
-                server.say(user, "who led the Chinese delegation?")
-                answer = await server.reply(user["id"], timeout=240)
-                process.send_signal(signal.SIGINT)
-                await asyncio.wait_for(process.wait(), 60)
-                return answer.text, (await logs).decode()
-            finally:
-                if process.returncode is None:
-                    process.kill()
-                    await process.wait()
-
-    answer, logs = asyncio.run(scenario())
-    assert "Li Hongzhong" in answer  # the rest was indexed
+    code, answer, logs = _ask_once(_bot_env(tmp_path, TOKEN, tmp_path / "index", folder), tmp_path, 4343)
+    assert code == 0 and "Li Hongzhong" in answer  # the rest was indexed
     assert f"skipped {folder / 'broken.txt'}: binary file" in logs  # without -v: a warning
