@@ -31,7 +31,8 @@ SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
 # `--rebuild` after an upgrade; text that reads the same keeps its vectors.
 # 2: short articles and ledes, list lines, front matter as YAML (2026-12-05).
 # 3: front matter as static site generators write it (lists, folded values, `publishDate`).
-READER_VERSION = 3
+# 4: front matter lists give their scalar items only (`published: [2023-03-04]` is read).
+READER_VERSION = 4
 
 # Lines that page scrapes carry before the headline; never a title, never indexed.
 _NAV_LINES = frozenset(

@@ -28,6 +28,10 @@ _BLOCK = re.compile(
     r")---[ \t]*(?:\n|\Z)"
 )
 _KEY_LINE = re.compile(_KEY)
+# A list value (tags, authors) gives at most this many items, each cut to this many
+# characters: YAML aliases can nest a list of a dozen lines into billions of items.
+_MAX_ITEMS = 50
+_MAX_ITEM_CHARS = 1000
 # The keys read (case aside), by the article field they fill.
 FRONT_MATTER_KEYS = {
     "title": "title", "author": "author", "authors": "author",
@@ -57,9 +61,15 @@ def split_front_matter(raw: str) -> tuple[dict[str, str], str]:
             continue
         if isinstance(value, dict):  # `author: {name: ..., email: ...}`
             value = value.get("name")
-        if not isinstance(value, (str, list, date)):  # a number or YAML boolean: the text as written
+        if isinstance(value, list):  # its scalar items only: a nested list is no title or name
+            value = [item if isinstance(item, date) else str(item)[:_MAX_ITEM_CHARS]
+                     for item in value[:_MAX_ITEMS] if isinstance(item, (str, int, float, date))]
+        elif not isinstance(value, (str, date)):  # a number or YAML boolean: the text as written
             value = loose.get(str(key).strip())
-        value = iso_date(value) if name == "published" else _text(value)
+        if name == "published":
+            value = iso_date(value[0] if value else None) if isinstance(value, list) else iso_date(value)
+        else:
+            value = _text(value)
         if value:
             meta[name] = value
     return meta, text[match.end():]
@@ -81,9 +91,9 @@ def _loose(line: str) -> tuple[str, str]:
 
 
 def _text(value: object) -> str:
-    """A YAML value as text: lists joined ("A, B"), other scalars as written."""
+    """A YAML value as text: a list of scalars joined ("A, B"), a scalar as written."""
     if value is None:
         return ""
     if isinstance(value, list):
-        return ", ".join(_text(item) for item in value if item is not None)
+        return ", ".join(_text(item) for item in value)
     return " ".join(str(value).split())

@@ -100,6 +100,16 @@ def test_front_matter_as_site_generators_write_it_is_never_indexed(tmp_path, blo
         "Council approves the budget", "2024-05-01", "The vote was seven to two.")
 
 
+def test_front_matter_lists_give_their_own_items_only():
+    # Aliases nest a few lines into 9**6 copies of "lol": flattened, the title alone would be
+    # 2.6 MB (and at 9 levels, billions of items, the indexer would never finish).
+    nest = ['a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]']
+    nest += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 6)]
+    meta, body = split_front_matter("---\n" + "\n".join(nest) + "\ntitle: [*a5, Storm]\nauthor: *a5\n"
+                                    "published: [2024-05-01, 2024-05-02]\n---\nBody.\n")
+    assert meta == {"title": "Storm", "published": "2024-05-01"} and body == "Body.\n"
+
+
 def test_a_rule_around_prose_is_not_front_matter():
     text = "---\nUpdate: the mayor resigned.\n\nThe council met on Monday.\n---\nBody.\n"
     assert split_front_matter(text) == ({}, text)
