@@ -6,7 +6,7 @@ Every figure is a whole process, timed from the outside, with its peak RSS taken
 - index: building an index of the articles folder from scratch, model load included;
 - per question: (answer 200 questions from stdin) - (answer 1), divided by 199;
   newsqa `ask --json` (dense + keyword search + quote picking) vs `similarity_search(k=5)`;
-- per question, steady: in the 200-question process, the time from its first answer line on
+- per question, steady: in that 200-question process, the time from its first answer line on
   stdout to its last, divided by 199. Start-up is left out rather than subtracted: the
   reference's start-up (about 7 s, varying by a few tenths from one process to the next) is
   larger than its 200 questions, so the difference above swings by milliseconds per question;
@@ -36,6 +36,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,41 +53,37 @@ def _figure(value: float) -> str:
     return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.3g}"
 
 
-def run(cmd: list[str], env: dict[str, str], stdin: str | None = None, cwd: Path | None = None) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS in MiB and stdout of one process."""
-    with tempfile.TemporaryFile("w+") as out:
-        started = time.perf_counter()
-        process = subprocess.Popen(cmd, env=env, cwd=cwd, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-                                   stdout=out, stderr=subprocess.DEVNULL, text=True)
-        if stdin is not None:
-            process.stdin.write(stdin)
-            process.stdin.close()
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        text = out.read()
-    if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} exited with {process.returncode}")
-    return wall, usage.ru_maxrss / 1024, text
+@dataclass(frozen=True)
+class Finished:
+    """One process, timed from the outside."""
+
+    wall: float  # seconds, start to exit
+    rss_mib: float  # peak resident set size
+    arrived: list[float]  # when each line of its stdout arrived (`time.perf_counter`)
 
 
-def line_times(cmd: list[str], env: dict[str, str], stdin: str, cwd: Path | None = None) -> list[float]:
-    """When each line of a process's stdout arrived (`time.perf_counter`), `stdin` fed to it."""
-    process = subprocess.Popen(cmd, env=env, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True, bufsize=1)
+def run(cmd: list[str], env: dict[str, str], stdin: str | None = None, cwd: Path | None = None) -> Finished:
+    """Run one process to its end, `stdin` fed to it, its stdout read line by line."""
+    started = time.perf_counter()
+    process = subprocess.Popen(cmd, env=env, cwd=cwd, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1)
 
     def feed() -> None:
         process.stdin.write(stdin)
         process.stdin.close()
 
     feeder = threading.Thread(target=feed, daemon=True)
-    feeder.start()
-    times = [time.perf_counter() for _ in process.stdout]
-    feeder.join()
-    if process.wait() != 0:
+    if stdin is not None:
+        feeder.start()
+    arrived = [time.perf_counter() for _ in process.stdout]
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if stdin is not None:
+        feeder.join()
+    if process.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited with {process.returncode}")
-    return times
+    return Finished(wall, usage.ru_maxrss / 1024, arrived)
 
 
 def bot_peak_rss(env: dict[str, str], questions: list[str], cwd: Path) -> float:
@@ -158,11 +155,11 @@ def main() -> None:
         for system in systems:
             shutil.rmtree(index_dirs[system], ignore_errors=True)
             if system == "reference":
-                wall, rss, _ = run([*REFERENCE, "index", str(articles), str(index_dirs[system])], base_env)
+                built = run([*REFERENCE, "index", str(articles), str(index_dirs[system])], base_env)
             else:
-                wall, rss, _ = run([*NEWSQA, "index"], newsqa_env(system, index_dirs[system]), cwd=work)
-            record(system, "index_s", wall)
-            record(system, "index_rss_mib", rss)
+                built = run([*NEWSQA, "index"], newsqa_env(system, index_dirs[system]), cwd=work)
+            record(system, "index_s", built.wall)
+            record(system, "index_rss_mib", built.rss_mib)
     batch = "\n".join(questions) + "\n"
     for number in range(args.runs):
         print(f"query run {number + 1}/{args.runs}", file=sys.stderr)
@@ -173,18 +170,17 @@ def main() -> None:
             else:
                 ask = [*NEWSQA, "ask", "--json", "-k", "5"]
                 env = newsqa_env(system, index_dirs[system])
-            many, _, out = run(ask, env, stdin=batch, cwd=work)
-            assert len(out.splitlines()) == len(questions), "one answer line per question"
-            one, _, _ = run(ask, env, stdin=questions[0] + "\n", cwd=work)
-            record(system, "per_question_ms", (many - one) / (len(questions) - 1) * 1000)
-            arrived = line_times(ask, env, batch, cwd=work)
+            many = run(ask, env, stdin=batch, cwd=work)
+            arrived = many.arrived
             assert len(arrived) == len(questions), "one answer line per question"
+            one = run(ask, env, stdin=questions[0] + "\n", cwd=work)
+            record(system, "per_question_ms", (many.wall - one.wall) / (len(questions) - 1) * 1000)
             record(system, "steady_question_ms", (arrived[-1] - arrived[0]) / (len(arrived) - 1) * 1000)
             cold = [*ask, questions[0]] if system == "reference" else [*NEWSQA, "ask", questions[0]]
-            wall, rss, _ = run(cold, env, cwd=work)
-            record(system, "cold_start_s", wall)
+            once = run(cold, env, cwd=work)
+            record(system, "cold_start_s", once.wall)
             if system == "reference":
-                record(system, "serving_rss_mib", rss)
+                record(system, "serving_rss_mib", once.rss_mib)
             else:
                 record(system, "serving_rss_mib", bot_peak_rss(env, questions[:BOT_QUESTIONS], work))
 
