@@ -101,10 +101,11 @@ def test_honesty_asks_as_the_answerable_questions_are_asked(tmp_path, encoder):
     """The not-found rule judges the best quote of the passages examined: the other set's
     questions are asked as the set's own are (TOP_K answers), or the two shares not found would
     not compare. Here the passages ranked first only restate the question (never quoted), and
-    the one that answers comes fourth."""
+    the one that answers comes fourth. The answerer examines passages for the answers asked
+    only (min_answers_examined=1), so asking for fewer would examine the quiz pages alone."""
     write_quiz_and_report(tmp_path / "articles")
     assert len(IndexBuilder(tmp_path / "index", encoder).update(tmp_path / "articles").added) == 4
-    answerer = QuestionAnswerer(IndexReader(tmp_path / "index"), encoder)
+    answerer = QuestionAnswerer(IndexReader(tmp_path / "index"), encoder, min_answers_examined=1)
     questions = [EvalQuestion("1", QUIZ_QUESTION, ("customs house",))]
     assert evaluate(answerer, questions).passage_hit_at_5 == 1.0
     assert measure_honesty(answerer, questions).not_found == 0.0
