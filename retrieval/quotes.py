@@ -37,7 +37,7 @@ _JUNK = re.compile(
     r"(more|recap|explainer|contributing|interactive|opinion|analysis|follow( [\w'’]+){0,3})\s*:|"
     r"[A-Z][\w'’ ]{0,30}:(?=[A-Z“\"‘'])|"  # a link's label glued to its title: "Recap:Supreme Court ..."
     r"sign up\b|subscribe\b|click here\b|follow us\b|(watch|listen)\s*:|advertisement\b|"
-    r"(photo|image|video)( credit)?s?\s*:|credits?\s*:|all rights reserved|copyright\b|©|"
+    r"(photo(graph)?|image|video)( credit)?s?\s*:|credits?\s*:|all rights reserved|copyright\b|©|"
     r"from (staff|[\w ]{1,30} network) and wire reports|this (story|article) (has been|was) updated\b|"
     r"follow [\w .'’-]{1,40} on (twitter|x|facebook|instagram|threads)\b|would you like to receive\b|"
     r"learn more\s*:|just for subscribers\b)"
@@ -48,6 +48,19 @@ _JUNK = re.compile(
     # a live blog's sign-off: a dash and a name of 2-4 words ("– David Jackson"); a hyphen
     # and one word is a list item ("- Eggs")
     r"|^\s*(?:[–—]|--)\s*(?-i:[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){1,3})\W*$"
+    # a wire story's credits: "(Reporting by Jane Doe in Paris; Editing by Tom Roe)", and a
+    # sentence that ends crediting others ("CNN’s Jane Doe contributed to this report.")
+    # (names, places and roles only: "Reporting by The Post found ..." is a sentence)
+    r"|^\W*(?:additional\s+)?(?:reporting|writing|editing|research|compiled|graphics)\s+by\s+"
+    r"(?-i:[A-Z][\w.'’-]*(?:(?:\s*[;,&]\s*|\s+)(?:[A-Z][\w.'’-]*|and|in|by|of|additional|reporting|writing"
+    r"|editing|research|compiled|graphics))*)\W*$"
+    r"|\bcontributed\s+(?:reporting|to\s+this\s+(?:report|story|article|piece))\W*$"
+    # a wire's and a site's boilerplate: "Our Standards: The Thomson Reuters Trust Principles.",
+    # "This material may not be published, broadcast, rewritten or redistributed.", BBC's
+    # "Image caption, ..." and "Media caption, ...", "Listen to this article", "Share on Facebook"
+    r"|^\W*our standards\s*:|\bmay not be published, broadcast, rewritten,? or redistributed\b"
+    r"|^\W*(?:image|media)\s+(?:caption|source)\s*,|^\W*listen to this (?:article|story)\b"
+    r"|^\W*share (?:this (?:article|story)|on (?:facebook|twitter|x|linkedin|whatsapp|email))\b"
     # a label with nothing after it: a transcript's speaker ("Taylor Wilson:"), a list's field
     r"|^\W*[\w.'’-]+(?:\s+[\w.'’-]+){0,3}\s*:\s*$",
     re.IGNORECASE,
@@ -56,10 +69,12 @@ _JUNK = re.compile(
 # "Published April 8, 2023" (the stamp's text must read as a day or time).
 _STAMP = re.compile(r"^\W*(?:last\s+)?(?:updated|published|posted)\b\s*:?\s*(?:on\s+)?([^/|]+?)\s*(?:[/|].*)?$",
                     re.IGNORECASE)
-# A dateline that opens a story: "WASHINGTON (CNN) —", "(CNN) —", "CNN —", "LONDON (Reuters) -".
+# A dateline that opens a story: "WASHINGTON (CNN) —", "(CNN) —", "CNN —", "LONDON (Reuters) -",
+# with the day as wires give it: "LONDON, March 3 (Reuters) -", "March 3 (Reuters) -",
+# "(Bloomberg) --". (A place alone, "HOUSTON —", stays: it may be what a question asks.)
 _DATELINE = re.compile(
-    r"\s*(?:[A-Z][A-Za-z.'’-]*(?:[ ,]+[A-Z][A-Za-z.'’-]*){0,3}[ ,]*)?"
-    r"\(?(?:CNN(?: Business| Sport)?|AP|Reuters|AFP|UPI)\)?\s*[—–-]{1,2}\s+"
+    r"\s*(?:[A-Z][A-Za-z.'’-]*(?:[ ,]+[A-Z][A-Za-z.'’-]*){0,3}[ ,]*)?(?:\d{1,2}[ ,]+)?"
+    r"\(?(?:CNN(?: Business| Sport)?|AP|Reuters|AFP|UPI|Bloomberg)\)?\s*[—–-]{1,2}\s+"
 )
 
 # A name as news gives it after its first mention: one capitalised word ("Hurts"), and the

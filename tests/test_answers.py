@@ -326,13 +326,20 @@ def test_where_no_candidate_quotes_a_title_any_name_answers_which_movie():
     assert list(features["type_match"]) == [1.0, 0.0]
 
 
-def test_scrape_junk_is_never_quoted_and_datelines_are_trimmed():
+@pytest.mark.parametrize(("dateline", "kept"), [
+    ("WASHINGTON (CNN) — ", ""),
+    ("LONDON, March 3 (Reuters) - ", ""),  # a wire's dateline gives the day
+    ("March 3 (Reuters) - ", ""),
+    ("(Bloomberg) -- ", ""),
+    ("HOUSTON — ", "HOUSTON — "),  # a place alone may be what is asked: kept
+])
+def test_scrape_junk_is_never_quoted_and_datelines_are_trimmed(dateline, kept):
     question = "What did the council approve for the harbour?"
-    passage = _passage(1, ["Related: Council approves harbour plan for the harbour.",
-                           "WASHINGTON (CNN) — The council approved a new ferry terminal for the harbour."],
+    answer = "The council approved a new ferry terminal for the harbour."
+    passage = _passage(1, ["Related: Council approves harbour plan for the harbour.", dateline + answer],
                        [[1.0, 0.0], [0.6, 0.8]], rank=0)
     (quote,) = QuotePicker(LinearRanker.hand_set()).pick(question, np.asarray([1.0, 0.0], np.float32), [passage])
-    assert quote.text == "The council approved a new ferry terminal for the harbour."
+    assert quote.text == kept + answer
 
 
 @pytest.mark.parametrize("junk", [
@@ -350,6 +357,15 @@ def test_scrape_junk_is_never_quoted_and_datelines_are_trimmed():
     "From USA TODAY Network and wire reports on the harbour council",
     "Updated 11:39 p.m. ET / Harbour Council desk",  # a publication stamp
     "Published: Tuesday, March 7, 2023 | Harbour approvals",
+    # wire and site boilerplate, which a "who" question would take for an answer
+    "(Reporting by Jane Council in Harbour City; Additional reporting by Tom Roe; Editing by Max Po)",
+    "Harbour council reporter Jane Doe and CNN’s Tom Roe contributed to this report.",
+    "Our Standards: The Harbour Council Trust Principles.",
+    "This harbour council material may not be published, broadcast, rewritten or redistributed.",
+    "Image caption, The council approved plans for the harbour",
+    "Photograph: Jane Council/Harbour Agency",
+    "Listen to this article about the harbour council",
+    "Share on Facebook: what the council approved for the harbour",
 ])
 def test_link_labels_and_credits_are_never_quoted_nor_joined(junk):
     question = "What did the council approve for the harbour?"
@@ -357,6 +373,17 @@ def test_link_labels_and_credits_are_never_quoted_nor_joined(junk):
     passage = _passage(1, [junk, answer], [[1.0, 0.0], [0.8, 0.6]], rank=0, paragraphs=[0, 1])
     (quote,) = QuotePicker(LinearRanker.hand_set()).pick(question, np.asarray([1.0, 0.0], np.float32), [passage])
     assert quote.text == answer
+
+
+@pytest.mark.parametrize("sentence", [
+    "Reporting by The Harbour Post found the council approved a new ferry terminal for the harbour.",
+    "The council approved a new ferry terminal for the harbour, which the port contributed to.",
+])
+def test_prose_that_names_reporting_or_contributing_is_quoted(sentence):
+    question = "What did the council approve for the harbour?"
+    passage = _passage(1, [sentence], [[1.0, 0.0]], rank=0)
+    (quote,) = QuotePicker(LinearRanker.hand_set()).pick(question, np.asarray([1.0, 0.0], np.float32), [passage])
+    assert quote.text == sentence
 
 
 def test_a_colon_in_prose_is_not_a_link_label():
