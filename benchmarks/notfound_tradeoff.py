@@ -11,7 +11,8 @@ answerable questions of the first set whose answer is in the top 5 (each such lo
 passage_hit@5). So is the shipped rule with its coverage terms scaled down for questions of
 little IDF mass, and with a penalty for each of the question's names (its capitalised words
 after the first of a sentence) that the top passage and its title do not hold: a question about
-"Super Bowl 50" asked of news that never names it.
+"Super Bowl 50" asked of news that never names it; and with a bonus for the agreement of the
+dense and keyword rankings (the share of the one's top 5 in the other's).
 
     .venv/bin/python benchmarks/notfound_tradeoff.py ../shared/eval/xquad_en ../shared/eval/covidqa
     .venv/bin/python benchmarks/notfound_tradeoff.py ../shared/eval/news_dev ../shared/eval/xquad_en
@@ -32,7 +33,7 @@ from newsqa.retrieval.terms import QuestionTerms, passage_terms
 from tune_quality import CachedEncoder, Dataset, pair_from_command_line
 
 FEATURES = ("cosine", "coverage", "passage_coverage", "dense", "bm25", "dense_gap", "bm25_gap", "idf_mass",
-            "names_missing")
+            "names_missing", "agreement")
 
 
 def names_missing(question: str, texts: Sequence[str]) -> float:
@@ -60,8 +61,10 @@ def signals(dataset: Dataset, questions: Sequence[EvalQuestion], encoder: Cached
         vector = encoder.vectors[text]
         quotes = answerer.quotes(text, vector, TOP_K, snapshot)
         terms = QuestionTerms.of(text, snapshot)
-        dense = np.asarray(snapshot.vector_search(vector.reshape(1, -1), 30)[0].scores)
-        bm25 = np.asarray([s for _, s in snapshot.keyword_search(text, 30)] or [0.0])
+        dense_hits = snapshot.vector_search(vector.reshape(1, -1), 30)[0]
+        keyword_hits = snapshot.keyword_search(text, 30)
+        dense = np.asarray(dense_hits.scores)
+        bm25 = np.asarray([s for _, s in keyword_hits] or [0.0])
         top = quotes[0] if quotes else None
         rows.append({
             "cosine": top.cosine if top else 0.0, "coverage": top.coverage if top else 0.0,
@@ -70,6 +73,8 @@ def signals(dataset: Dataset, questions: Sequence[EvalQuestion], encoder: Cached
             "bm25_gap": float(bm25[0] - bm25.mean()), "idf_mass": float(terms.weights.sum()),
             "relevance": answerer.relevance(top) if top else 0.0,
             "names_missing": names_missing(text, (top.passage.chunk.title, top.passage.chunk.text)) if top else 1.0,
+            # the two rankings agree: the share of the dense top 5 that is in the keyword top 5
+            "agreement": len({int(i) for i in dense_hits.ids[:5]} & {i for i, _ in keyword_hits[:5]}) / 5,
             "hit": any(answer_in(question.answers, q.passage.chunk.text) for q in quotes[:TOP_K]),
         })
     return rows
@@ -112,6 +117,11 @@ def main() -> None:
     for penalty in (0.1, 0.25, 0.5):
         print(f"relevance - {penalty:g} x share of the question's names the top passage lacks: " + best_cut(
             {k: np.asarray([r["relevance"] - penalty * r["names_missing"] for r in v]) for k, v in rows.items()},
+            rows, first.name, second.name))
+    # Answerable questions' passages come first in both rankings more often than foreign ones'.
+    for weight in (0.1, 0.2, 0.4):
+        print(f"relevance + {weight:g} x agreement of the dense and keyword top 5: " + best_cut(
+            {k: np.asarray([r["relevance"] + weight * r["agreement"] for r in v]) for k, v in rows.items()},
             rows, first.name, second.name))
     matrix = {k: np.asarray([[r[f] for f in FEATURES] for r in v]) for k, v in rows.items()}
     x = np.concatenate(list(matrix.values()))
