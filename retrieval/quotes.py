@@ -31,38 +31,42 @@ from .terms import PASSAGE_TERMS_CACHE, QuestionTerms
 from .timeframe import TimeFrame
 
 NOVEL_WORDS, COS_SENTENCE = FEATURES.index("novel_words"), FEATURES.index("cos_sentence")
-# Sentences that are page furniture, never an answer.
-_JUNK = re.compile(
-    r"^\W*(related( articles?| stories| content)?\s*:|read (more|next)\b|more from\b|see also\b|"
+# Sentences that are page furniture, never an answer: what opens them (matched at the start
+# only, which costs a fraction of searching every position) ...
+_JUNK_OPENING = re.compile(
+    r"\W*(related( articles?| stories| content)?\s*:|read (more|next)\b|more from\b|see also\b|"
     r"(more|recap|explainer|contributing|interactive|opinion|analysis|follow( [\w'’]+){0,3})\s*:|"
     r"[A-Z][\w'’ ]{0,30}:(?=[A-Z“\"‘'])|"  # a link's label glued to its title: "Recap:Supreme Court ..."
     r"sign up\b|subscribe\b|click here\b|follow us\b|(watch|listen)\s*:|advertisement\b|"
     r"(photo(graph)?|image|video)( credit)?s?\s*:|credits?\s*:|all rights reserved|copyright\b|©|"
     r"from (staff|[\w ]{1,30} network) and wire reports|this (story|article) (has been|was) updated\b|"
     r"follow [\w .'’-]{1,40} on (twitter|x|facebook|instagram|threads)\b|would you like to receive\b|"
-    r"learn more\s*:|just for subscribers\b)"
-    r"|getty images\W*$|\((ap|afp|reuters) photo|\bnewsletter\b.*\bsign up\b|\bsign up\b.*\bnewsletter\b"
+    r"learn more\s*:|just for subscribers\b|"
+    # a wire's and a site's boilerplate: "Our Standards: The Thomson Reuters Trust Principles.",
+    # BBC's "Image caption, ..." and "Media caption, ...", "Listen to this article", "Share on Facebook"
+    r"our standards\s*:|(?:image|media)\s+(?:caption|source)\s*,|listen to this (?:article|story)\b|"
+    r"share (?:this (?:article|story)|on (?:facebook|twitter|x|linkedin|whatsapp|email))\b)"
     # a byline, and nothing else: "By Laura Oliverio and Kyle Almond, CNN" (names capitalised)
-    r"|^\W*by\s+(?-i:[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3}"
+    r"|\W*by\s+(?-i:[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3}"
     r"(?:(?:,|\s+and|\s*&)\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3})*)\W*$"
     # a live blog's sign-off: a dash and a name of 2-4 words ("– David Jackson"); a hyphen
     # and one word is a list item ("- Eggs")
-    r"|^\s*(?:[–—]|--)\s*(?-i:[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){1,3})\W*$"
-    # a wire story's credits: "(Reporting by Jane Doe in Paris; Editing by Tom Roe)", and a
-    # sentence that ends crediting others ("CNN’s Jane Doe contributed to this report.")
+    r"|\s*(?:[–—]|--)\s*(?-i:[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){1,3})\W*$"
+    # a wire story's credits: "(Reporting by Jane Doe in Paris; Editing by Tom Roe)"
     # (names, places and roles only: "Reporting by The Post found ..." is a sentence)
-    r"|^\W*(?:additional\s+)?(?:reporting|writing|editing|research|compiled|graphics)\s+by\s+"
+    r"|\W*(?:additional\s+)?(?:reporting|writing|editing|research|compiled|graphics)\s+by\s+"
     r"(?-i:[A-Z][\w.'’-]*(?:(?:\s*[;,&]\s*|\s+)(?:[A-Z][\w.'’-]*|and|in|by|of|additional|reporting|writing"
     r"|editing|research|compiled|graphics))*)\W*$"
-    r"|\bcontributed\s+(?:reporting|to\s+this\s+(?:report|story|article|piece))\W*$"
-    # a wire's and a site's boilerplate: "Our Standards: The Thomson Reuters Trust Principles.",
-    # "This material may not be published, broadcast, rewritten or redistributed.", BBC's
-    # "Image caption, ..." and "Media caption, ...", "Listen to this article", "Share on Facebook"
-    r"|^\W*our standards\s*:|\bmay not be published, broadcast, rewritten,? or redistributed\b"
-    r"|^\W*(?:image|media)\s+(?:caption|source)\s*,|^\W*listen to this (?:article|story)\b"
-    r"|^\W*share (?:this (?:article|story)|on (?:facebook|twitter|x|linkedin|whatsapp|email))\b"
     # a label with nothing after it: a transcript's speaker ("Taylor Wilson:"), a list's field
-    r"|^\W*[\w.'’-]+(?:\s+[\w.'’-]+){0,3}\s*:\s*$",
+    r"|\W*[\w.'’-]+(?:\s+[\w.'’-]+){0,3}\s*:\s*$",
+    re.IGNORECASE,
+)
+# ... and what they hold anywhere: a photo credit, a newsletter promo, a sentence that ends
+# crediting others ("CNN’s Jane Doe contributed to this report."), a reprint notice.
+_JUNK_ANYWHERE = re.compile(
+    r"getty images\W*$|\((ap|afp|reuters) photo|\bnewsletter\b.*\bsign up\b|\bsign up\b.*\bnewsletter\b"
+    r"|\bcontributed\s+(?:reporting|to\s+this\s+(?:report|story|article|piece))\W*$"
+    r"|\bmay not be published, broadcast, rewritten,? or redistributed\b",
     re.IGNORECASE,
 )
 # A publication stamp, and nothing else: "Updated 11:39 p.m. ET / Ariel Edwards-Levy",
@@ -115,7 +119,7 @@ def junk_sentences(chunk: StoredChunk) -> np.ndarray:
 
 def _is_junk(sentence: str) -> bool:
     """Whether one sentence is page furniture: a label, a credit, a byline, a stamp."""
-    if _JUNK.search(sentence):
+    if _JUNK_OPENING.match(sentence) or _JUNK_ANYWHERE.search(sentence):
         return True
     stamp = _STAMP.match(sentence)
     return stamp is not None and is_date_or_time(stamp.group(1))
