@@ -24,6 +24,10 @@ from .store import DocumentReader, DocumentWriter, NewChunk, SourceRecord, Store
 from .vectors import FaissVectorStore, VectorHits, generation_number
 
 
+# Stems whose chunk counts a generation remembers (a few MB at most).
+TERM_COUNTS_KEPT = 100_000
+
+
 @dataclass(frozen=True)
 class WindowChunks:
     """The ids of the chunks inside one published-date window: an array for FAISS's
@@ -47,6 +51,10 @@ class FaissSqliteStorage:
         self.documents = documents
         self.vectors = vectors
         self._generation = generation
+        # Term statistics of this generation, remembered as questions ask for them (both the
+        # keyword search and the question's IDF weights read them); a chunk total and per stem.
+        self._chunk_total: int | None = None
+        self._term_counts: dict[str, int] = {}
 
     @property
     def generation(self) -> int:
@@ -72,7 +80,19 @@ class FaissSqliteStorage:
         return self.documents.chunks(chunk_ids)
 
     def term_chunk_counts(self, stems: Sequence[str]) -> tuple[int, dict[str, int]]:
-        return self.documents.term_chunk_counts(stems)
+        known = self._term_counts
+        if len(known) > TERM_COUNTS_KEPT:
+            known.clear()
+        wanted = list(dict.fromkeys(stems))
+        unseen = [stem for stem in wanted if stem not in known]
+        found = {stem: known[stem] for stem in wanted if stem in known}
+        if unseen or self._chunk_total is None:
+            total, counts = self.documents.term_chunk_counts(unseen)
+            self._chunk_total = total
+            fresh = dict.fromkeys(unseen, 0) | counts
+            known.update(fresh)
+            found.update(fresh)
+        return self._chunk_total, {stem: n for stem, n in found.items() if n}
 
     def chunk_ids_after(self, after: int) -> list[int]:
         return self.documents.chunk_ids_after(after)

@@ -141,7 +141,9 @@ class QuestionAnswerer:
         return {
             "retrieval": {"rrf_k": retriever.rrf_k, "dense_weight": retriever.dense_weight,
                           "keyword_weight": retriever.keyword_weight, "candidates": retriever.candidates,
-                          "title_weight": retriever.title_weight},
+                          "title_weight": retriever.title_weight,
+                          "common_term_share": retriever.common_term_share,
+                          "common_term_min_passages": retriever.common_term_min_passages},
             "passages_per_answer": self.passages_per_answer, "min_answers_examined": self.min_answers_examined,
             "focus_weight": self.focus_weight,
             "max_question_chars": MAX_QUESTION_CHARS, "prefix_stem_chars": PREFIX_STEM_CHARS,

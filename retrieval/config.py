@@ -23,6 +23,14 @@ KEYWORD_WEIGHT = 2.0
 TITLE_WEIGHT = 0.0
 # Candidates taken from each ranking before fusion.
 CANDIDATES = 30
+# A question word held by more than COMMON_TERM_SHARE of the passages (BM25's IDF below ln 11)
+# is left out of the keyword search once that share is over COMMON_TERM_MIN_PASSAGES passages:
+# FTS5 scores every passage holding any word searched, ~1 us each, and on a news index of 25,000
+# passages a quiz question's common words ("week", "new", "state") matched half of them (12 ms
+# of BM25 per question against 5 without; docs/performance.md). The words still count in the
+# quote's coverage; a question of common words alone searches them all.
+COMMON_TERM_SHARE = 0.1
+COMMON_TERM_MIN_PASSAGES = 1000
 
 # -- which passages are examined (answerer.py) ---------------------------------------
 # Relevance of a quote: its similarity to the question (the best of the sentence's and the

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from newsqa.index import IndexSnapshot, PublishedWindow, StoredChunk
+from newsqa.index import IndexSnapshot, PublishedWindow, StoredChunk, keyword_terms, stem_words
 
-from .config import CANDIDATES, DENSE_WEIGHT, KEYWORD_WEIGHT, RRF_K, TITLE_WEIGHT
+from .config import (CANDIDATES, COMMON_TERM_MIN_PASSAGES, COMMON_TERM_SHARE, DENSE_WEIGHT, KEYWORD_WEIGHT,
+                     RRF_K, TITLE_WEIGHT)
 
 def rrf_fuse(rankings: Sequence[Sequence[int]], weights: Sequence[float], k: int = RRF_K) -> list[tuple[int, float]]:
     """Reciprocal rank fusion of id rankings; returns (id, fused score) best first."""
@@ -35,12 +36,27 @@ class HybridRetriever:
     """Finds the passages most likely to answer a question."""
 
     def __init__(self, dense_weight: float = DENSE_WEIGHT, keyword_weight: float = KEYWORD_WEIGHT,
-                 candidates: int = CANDIDATES, rrf_k: int = RRF_K, title_weight: float = TITLE_WEIGHT) -> None:
+                 candidates: int = CANDIDATES, rrf_k: int = RRF_K, title_weight: float = TITLE_WEIGHT,
+                 common_term_share: float = COMMON_TERM_SHARE,
+                 common_term_min_passages: int = COMMON_TERM_MIN_PASSAGES) -> None:
         self.dense_weight = dense_weight
         self.keyword_weight = keyword_weight
         self.candidates = candidates
         self.rrf_k = rrf_k
         self.title_weight = title_weight
+        self.common_term_share = common_term_share
+        self.common_term_min_passages = common_term_min_passages
+
+    def keyword_query(self, snapshot: IndexSnapshot, question: str) -> str:
+        """The words of `question` the keyword search looks for: all but the common ones (held
+        by more than `common_term_share` of the passages, and more than `common_term_min_passages`),
+        unless all are common."""
+        words = keyword_terms(question)
+        stems = stem_words(words)
+        total, counts = snapshot.term_chunk_counts(stems)
+        most = max(self.common_term_share * total, self.common_term_min_passages)
+        rare = [word for word, stem in zip(words, stems) if counts.get(stem, 0) <= most]
+        return " ".join(rare) if rare and len(rare) < len(words) else question
 
     def search(self, snapshot: IndexSnapshot, question: str, query_vector: np.ndarray,
                k: int = 8, window: PublishedWindow | None = None) -> list[RetrievedPassage]:
@@ -48,7 +64,8 @@ class HybridRetriever:
         published inside `window` when one is given."""
         hits = snapshot.vector_search(query_vector.reshape(1, -1), self.candidates, window)[0]
         dense = {int(i): float(s) for i, s in zip(hits.ids, hits.scores)}
-        keyword = dict(snapshot.keyword_search(question, self.candidates, window, self.title_weight))
+        query = self.keyword_query(snapshot, question)
+        keyword = dict(snapshot.keyword_search(query, self.candidates, window, self.title_weight))
         fused = rrf_fuse([list(dense), list(keyword)], [self.dense_weight, self.keyword_weight], self.rrf_k)
         found: list[RetrievedPassage] = []
         # Fetch only the k needed; chunks deleted since the vectors were loaded are
