@@ -58,7 +58,9 @@ _JUNK_OPENING = re.compile(
     r"(?-i:[A-Z][\w.'’-]*(?:(?:\s*[;,&]\s*|\s+)(?:[A-Z][\w.'’-]*|and|in|by|of|additional|reporting|writing"
     r"|editing|research|compiled|graphics))*)\W*$"
     # a label with nothing after it: a transcript's speaker ("Taylor Wilson:"), a list's field
-    r"|\W*[\w.'’-]+(?:\s+[\w.'’-]+){0,3}\s*:\s*$",
+    r"|\W*[\w.'’-]+(?:\s+[\w.'’-]+){0,3}\s*:\s*$"
+    # a list's number alone: "5."
+    r"|\s*\d{1,3}[.)]\s*$",
     re.IGNORECASE,
 )
 # ... and what they hold anywhere: a photo credit, a newsletter promo, a sentence that ends
@@ -69,6 +71,8 @@ _JUNK_ANYWHERE = re.compile(
     r"|\bmay not be published, broadcast, rewritten,? or redistributed\b",
     re.IGNORECASE,
 )
+# The longest option of a multiple-choice question, in words ("Naked, Alone and Racing to Get Home").
+MAX_CHOICE_WORDS = 8
 # A publication stamp, and nothing else: "Updated 11:39 p.m. ET / Ariel Edwards-Levy",
 # "Published April 8, 2023" (the stamp's text must read as a day or time).
 _STAMP = re.compile(r"^\W*(?:last\s+)?(?:updated|published|posted)\b\s*:?\s*(?:on\s+)?([^/|]+?)\s*(?:[/|].*)?$",
@@ -113,7 +117,7 @@ def _relative_spans(chunk: StoredChunk) -> tuple[tuple[int, int], ...]:
 
 
 def junk_sentences(chunk: StoredChunk) -> np.ndarray:
-    """Per sentence of a passage: page furniture, never quoted."""
+    """Per sentence of a passage: never quoted (page furniture, a question, a quiz's options)."""
     return _junk_sentences(chunk.text, _relative_spans(chunk))
 
 
@@ -125,10 +129,33 @@ def _is_junk(sentence: str) -> bool:
     return stamp is not None and is_date_or_time(stamp.group(1))
 
 
+def _asks(sentence: str) -> bool:
+    """Whether a sentence is a question ("Who is the Oscars host?", a quiz's): it answers nothing."""
+    return sentence.rstrip("\"”’')").endswith("?")
+
+
+def _choices(sentences: Sequence[str]) -> np.ndarray:
+    """Per sentence: an option of a multiple-choice question (a quiz's "25%", "Japan"): a short
+    line without a full stop in a run of such lines right after a line that asks, or opening a
+    passage that has such runs (its question was cut off by the passage's start). The options
+    hold the answer and its decoys alike, so none answers the question."""
+    short = np.fromiter((len(s.split()) <= MAX_CHOICE_WORDS and not s.endswith((".", "!", "?", ":"))
+                         for s in sentences), bool, len(sentences))
+    choice = np.zeros(len(sentences), bool)
+    for n in range(1, len(sentences)):
+        if short[n] and (_asks(sentences[n - 1]) or choice[n - 1]):
+            choice[n] = True
+    if choice.any():
+        opening = int(np.argmin(short)) if not short.all() else len(short)
+        choice[:opening] = True
+    return choice
+
+
 @lru_cache(maxsize=PASSAGE_TERMS_CACHE)
 def _junk_sentences(text: str, spans: tuple[tuple[int, int], ...]) -> np.ndarray:
-    """Per sentence of a passage: page furniture (cached with the passage's words)."""
-    junk = np.fromiter((_is_junk(text[start:end].strip()) for start, end in spans), bool, len(spans))
+    """Per sentence of a passage: never quoted (cached with the passage's words)."""
+    sentences = [text[start:end].strip() for start, end in spans]
+    junk = np.fromiter((_is_junk(s) or _asks(s) for s in sentences), bool, len(spans)) | _choices(sentences)
     junk.flags.writeable = False
     return junk
 

@@ -87,6 +87,56 @@ def test_the_first_answer_does_not_depend_on_how_many_are_asked(tmp_path, encode
     assert one.answers[0] == five.answers[0] and "customs house of Kingsport" in one.answers[0].quote
 
 
+QUIZ_OPTIONS = ["Taiwan", "Japan", "Philippines", "South Korea"]
+DRILLS_QUESTION = "The US and which other country launched their largest joint military drills in the South China Sea?"
+
+
+def test_a_quiz_pages_options_are_never_quoted(tmp_path, encoder):
+    """A news quiz lists the answer among its decoys: no option (nor the list's number) is a
+    quote, and the report that answers is quoted first."""
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "quiz.txt").write_text(
+        "Quiz of the week\n\n4.\n\nThe US and which other country this week launched their largest joint "
+        "military drills in decades in the South China Sea?\n\n" + "\n\n".join(QUIZ_OPTIONS)
+        + "\n\n5.\n\nWhich city hosted the drills?\n\nManila\n\nTokyo\n")
+    (articles / "report.txt").write_text(
+        "Drills begin\n\nThe United States and the Philippines began their largest joint military drills "
+        "in decades on Tuesday in the South China Sea, officials said. The exercises run for two weeks.\n")
+    IndexBuilder(tmp_path / "index", encoder).update(articles)
+    result = QuestionAnswerer(IndexReader(tmp_path / "index"), encoder).ask(DRILLS_QUESTION, k=5)
+    assert result.found and "the Philippines began" in result.answers[0].quote
+    for answer in result.answers:
+        lines = {line.strip() for line in answer.quote.splitlines() if line.strip()}
+        assert not lines & {*QUIZ_OPTIONS, "Manila", "Tokyo", "4.", "5."}, answer.quote
+
+
+def test_a_question_is_never_quoted_as_an_answer():
+    """A question heading ("Who is the host?") is not quoted, nor joined to the answer after it."""
+    question = "Which comedian will host the awards on Sunday?"
+    heading, answer = "Who will host the Oscars in 2023?", "Comedian and late-night host Jimmy Kimmel is returning as host."
+    passage = _passage(1, [heading, answer], [[1.0, 0.0], [0.9, 0.1]], rank=0, paragraphs=[0, 1])
+    (quote,) = QuotePicker(LinearRanker.hand_set()).pick(question, np.asarray([1.0, 0.0], np.float32), [passage])
+    assert quote.text == answer
+
+
+def test_options_cut_from_their_question_by_the_passage_start_are_not_quoted():
+    question = "Which series has provoked complaints to the regulator?"
+    lines = ["Naked Attraction", "Naked and Invisible", "4.", "Which country held drills with the US?", "Japan",
+             "Philippines"]
+    passage = _passage(1, lines, [[1.0, 0.0]] * len(lines), rank=0, paragraphs=list(range(len(lines))))
+    assert QuotePicker(LinearRanker.hand_set()).pick(question, np.asarray([1.0, 0.0], np.float32), [passage]) == []
+
+
+def test_short_lines_after_a_statement_are_still_quoted():
+    """Only lines after a line that asks are options: a list after a statement is quotable."""
+    question = "Which ferry lines did the council approve?"
+    lines = ["The council approved two ferry lines.", "Kingsport Express", "Harbour Loop"]
+    passage = _passage(1, lines, [[1.0, 0.0], [0.9, 0.1], [0.9, 0.1]], rank=0, paragraphs=[0, 1, 2])
+    (quote,) = QuotePicker(LinearRanker.hand_set()).pick(question, np.asarray([1.0, 0.0], np.float32), [passage])
+    assert "Kingsport Express" in quote.text or "Harbour Loop" in quote.text
+
+
 def test_ranking_without_the_threshold_still_answers_an_unrelated_question(seed_answerer):
     question = "What is the recipe for sourdough bread?"
     (quotes,) = seed_answerer.candidates([question], 3)
