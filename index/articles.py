@@ -32,7 +32,8 @@ SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
 # 2: short articles and ledes, list lines, front matter as YAML (2026-12-05).
 # 3: front matter as static site generators write it (lists, folded values, `publishDate`).
 # 4: front matter lists give their scalar items only (`published: [2023-03-04]` is read).
-READER_VERSION = 4
+# 5: a page that is mostly a sign-up or consent wall is read as its headline.
+READER_VERSION = 5
 
 # Lines that page scrapes carry before the headline; never a title, never indexed.
 _NAV_LINES = frozenset(
@@ -52,6 +53,13 @@ _MIN_TITLE_WORDS = 3
 # Shorter ones repeat as the facts of a list ("• Party affiliation: Republican" under each
 # member of Congress, "Our rating: False" under each claim checked) and are kept.
 _MIN_REPEAT_WORDS = 8
+# A paragraph of a registration or consent wall, which a scrape can catch in place of the story
+# (a newsletter sign-up, "managed as described in our Privacy Policy", "please tick here").
+_WALL = re.compile(
+    r"\b(privacy policy|newsletters?|registration|subscriptions?|your (details|data|personal "
+    r"information|email address)|tick (here|this box)|opt[ -]out|unsubscribe|cookies)\b", re.IGNORECASE)
+# A site's name after the headline: "French minister sparks anger with Playboy cover | The Week UK".
+_SITE_SUFFIX = re.compile(r"\s+\|\s+[^|]+$")
 # A line that ends as a sentence does (one full stop, closing quotes after it; not "..."):
 # headlines seldom do, a story's first paragraph nearly always.
 _ENDS_SENTENCE = re.compile(r"(?<!\.)\.[\"'”’)]*$")
@@ -131,6 +139,9 @@ class ArticleCleaner:
                 continue
             seen.add(normal)
             kept.append(self._without_repeated_lines(paragraph, seen))
+        walled = sum(1 for paragraph in kept if _WALL.search(paragraph))
+        if walled * 2 > len(kept) and title and title.strip() and not _WALL.search(title):  # a headline of its own
+            kept, dropped = self._headline_for_wall(kept, title), dropped + walled
         text = "\n\n".join(kept)
         if not any(char.isalnum() for char in text):  # control characters or punctuation only
             raise ArticleError("no text left after cleaning (empty, only navigation or no words)")
@@ -138,6 +149,16 @@ class ArticleCleaner:
             key=key, source=source, title=(title or fallback_title).strip(), text=text,
             published=published, author=author, url=url, skipped_paragraphs=dropped,
         )
+
+    @staticmethod
+    def _headline_for_wall(paragraphs: list[str], title: str) -> list[str]:
+        """A page that is mostly a sign-up or consent wall holds no story but its headline:
+        the headline (without the site's name) stands first, the wall's paragraphs are dropped."""
+        title = title.strip()
+        headline = _SITE_SUFFIX.sub("", title)
+        if len(headline.split()) < _MIN_TITLE_WORDS:
+            headline = title
+        return [headline, *(p for p in paragraphs if not _WALL.search(p))]
 
     @staticmethod
     def _title_index(paragraphs: list[str]) -> int | None:

@@ -87,6 +87,26 @@ def test_the_first_answer_does_not_depend_on_how_many_are_asked(tmp_path, encode
     assert one.answers[0] == five.answers[0] and "customs house of Kingsport" in one.answers[0].quote
 
 
+def test_a_page_scraped_as_a_sign_up_wall_is_answered_from_its_headline(tmp_path, encoder):
+    """A story page scraped as its newsletter sign-up holds the answer in its headline alone:
+    the headline is quoted, never the wall's text."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "cover.md").write_text(
+        '---\ntitle: "French minister sparks anger with Playboy cover | The Week UK"\npublished: 2023-04-03\n---\n'
+        "We will use the details you have shared to manage your registration, as described in our Privacy Policy.\n\n"
+        "Would you like to receive The WeekDay newsletter ?\n\n"
+        "The WeekDay newsletter provides you with a daily digest of news and analysis.\n")
+    (folder / "press.txt").write_text("Press freedom in France\n\nThe French press operates with little restraint, "
+                                      "and the minister said magazines are free to print what they like.\n")
+    IndexBuilder(tmp_path / "index", encoder).update(folder)
+    result = QuestionAnswerer(IndexReader(tmp_path / "index"), encoder).ask(
+        "A French minister sparked a political row after she appeared on the cover of which magazine?", k=3)
+    assert result.found
+    assert result.answers[0].quote == "French minister sparks anger with Playboy cover"
+    assert not any("newsletter" in answer.quote or "Privacy" in answer.quote for answer in result.answers)
+
+
 QUIZ_OPTIONS = ["Taiwan", "Japan", "Philippines", "South Korea"]
 DRILLS_QUESTION = "The US and which other country launched their largest joint military drills in the South China Sea?"
 

@@ -61,6 +61,36 @@ def test_repeated_paragraph_dropped():
     assert article.skipped_paragraphs == 1
 
 
+_WALL_PAGE = (
+    "We will use the details you have shared to manage your registration, as described in our Privacy Policy.\n\n"
+    "Would you like to receive the Daily newsletter ?\n\n"
+    "If you wish to object to the use of your data in this way, please tick here.\n\n"
+    "'We' includes the Gazette and its sister brands as detailed here."
+)
+
+
+def test_a_sign_up_wall_scraped_for_a_story_reads_as_its_headline():
+    article = ArticleCleaner().clean(_WALL_PAGE, key="k", source="s", fallback_title="f",
+                                     title="Minister sparks anger with magazine cover | The Gazette")
+    assert article.title == "Minister sparks anger with magazine cover | The Gazette"
+    assert article.text.split("\n\n") == ["Minister sparks anger with magazine cover",
+                                           "'We' includes the Gazette and its sister brands as detailed here."]
+    assert article.skipped_paragraphs == 3
+
+
+def test_a_story_with_a_newsletter_promo_keeps_its_story():
+    story = ("A headline for the story\n\nThe council met on Tuesday.\n\nMembers approved the ferry line.\n\n"
+             "Sign up for our newsletter to get the day's news.")
+    article = ArticleCleaner().clean(story, key="k", source="s", fallback_title="f")
+    assert article.text.split("\n\n") == story.split("\n\n")[1:]
+
+
+def test_a_wall_without_a_headline_of_its_own_is_kept_as_it_is():
+    article = ArticleCleaner().clean(_WALL_PAGE, key="k", source="s", fallback_title="page-1234")
+    assert article.title.startswith("We will use")  # its first line, as any page without a headline
+    assert article.text.split("\n\n") == _WALL_PAGE.split("\n\n")[1:] and article.skipped_paragraphs == 0
+
+
 def test_short_lines_a_list_repeats_are_its_facts_and_kept():
     raw = ("Richest members of Congress\n\nAna Ruiz\n\n• Party affiliation: Republican\n\n"
            "Ben Ode\n\n• Party affiliation: Republican\n\nCy Lam\n\n• Party affiliation: Democratic")
