@@ -126,7 +126,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     args = parser.parse_args()
 
-    articles = args.eval_set / "articles"
+    articles = args.eval_set.resolve() / "articles"  # absolute: newsqa runs in a work folder
     questions = [json.loads(line)["question"].replace("\n", " ")
                  for line in (args.eval_set / "questions.jsonl").read_text().splitlines()[:args.questions]]
     work = Path(tempfile.mkdtemp(prefix="newsqa-speed-"))
