@@ -35,13 +35,14 @@ class WindowChunks:
 
     ids: np.ndarray
     members: frozenset[int]
+    everything: bool  # every chunk of the generation is inside (asked as of today): no filter
 
 
 @functools.lru_cache(maxsize=16)
 def _window_chunks(documents: DocumentReader, generation: int, window: PublishedWindow) -> WindowChunks:
     ids = documents.chunk_ids_in(window)
     ids.flags.writeable = False
-    return WindowChunks(ids, frozenset(ids.tolist()))
+    return WindowChunks(ids, frozenset(ids.tolist()), len(ids) == documents.chunk_count())
 
 
 class FaissSqliteStorage:
@@ -62,15 +63,14 @@ class FaissSqliteStorage:
 
     def vector_search(self, vectors: np.ndarray, k: int,
                       window: PublishedWindow | None = None) -> list[VectorHits]:
-        if window is None or window.is_open:
-            return self.vectors.search(vectors, k)
-        return self.vectors.search(vectors, k, self.chunks_in(window).ids)
+        inside = None if window is None or window.is_open else self.chunks_in(window)
+        return self.vectors.search(vectors, k, None if inside is None or inside.everything else inside.ids)
 
     def keyword_search(self, query: str, k: int, window: PublishedWindow | None = None,
                        title_weight: float = 0.0) -> list[tuple[int, float]]:
-        if window is None or window.is_open:
-            return self.documents.keyword_search(query, k, None, title_weight)
-        return self.documents.keyword_search(query, k, self.chunks_in(window).members, title_weight)
+        inside = None if window is None or window.is_open else self.chunks_in(window)
+        return self.documents.keyword_search(query, k, None if inside is None or inside.everything else inside.members,
+                                             title_weight)
 
     def chunks_in(self, window: PublishedWindow) -> WindowChunks:
         """The chunks inside `window`, remembered per generation (questions of one day share them)."""

@@ -313,6 +313,11 @@ class DocumentReader:
         return np.fromiter((row[0] for row in rows), np.int64)
 
     @_locked
+    def chunk_count(self) -> int:
+        """How many chunks the index holds."""
+        return int(self.db.execute("SELECT count(*) FROM chunks").fetchone()[0])
+
+    @_locked
     def term_chunk_counts(self, stems: Sequence[str]) -> tuple[int, dict[str, int]]:
         """How many chunks there are, and how many hold each of `stems` (terms as the keyword
         index's porter tokenizer stems them) in its text (titles not counted); for IDF weights.

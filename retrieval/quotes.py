@@ -108,8 +108,9 @@ def _full_name_of(name: str) -> re.Pattern[str]:
 
 
 def _names_in_full(names: Sequence[str], text: str) -> bool:
-    """Whether `text` gives one of `names` in full (a capitalised word or more before it)."""
-    return any(_full_name_of(name).search(text) for name in names)
+    """Whether `text` gives one of `names` in full (a capitalised word or more before it).
+    A name the text does not hold at all needs no pattern (most do not: compiling is the cost)."""
+    return any(name in text and _full_name_of(name).search(text) for name in names)
 
 
 def _relative_spans(chunk: StoredChunk) -> tuple[tuple[int, int], ...]:
