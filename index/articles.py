@@ -139,9 +139,9 @@ class ArticleCleaner:
                 continue
             seen.add(normal)
             kept.append(self._without_repeated_lines(paragraph, seen))
-        walled = sum(1 for paragraph in kept if _WALL.search(paragraph))
-        if walled * 2 > len(kept) and title and title.strip() and not _WALL.search(title):  # a headline of its own
-            kept, dropped = self._headline_for_wall(kept, title), dropped + walled
+        walled = [_WALL.search(paragraph) is not None for paragraph in kept]
+        if sum(walled) * 2 > len(kept) and (title or "").strip() and not _WALL.search(title):  # a headline of its own
+            kept, dropped = self._headline_for_wall(kept, walled, title), dropped + sum(walled)
         text = "\n\n".join(kept)
         if not any(char.isalnum() for char in text):  # control characters or punctuation only
             raise ArticleError("no text left after cleaning (empty, only navigation or no words)")
@@ -151,14 +151,14 @@ class ArticleCleaner:
         )
 
     @staticmethod
-    def _headline_for_wall(paragraphs: list[str], title: str) -> list[str]:
+    def _headline_for_wall(paragraphs: list[str], walled: list[bool], title: str) -> list[str]:
         """A page that is mostly a sign-up or consent wall holds no story but its headline:
-        the headline (without the site's name) stands first, the wall's paragraphs are dropped."""
+        the headline (without the site's name) stands first, the paragraphs `walled` are dropped."""
         title = title.strip()
         headline = _SITE_SUFFIX.sub("", title)
         if len(headline.split()) < _MIN_TITLE_WORDS:
             headline = title
-        return [headline, *(p for p in paragraphs if not _WALL.search(p))]
+        return [headline, *(paragraph for paragraph, wall in zip(paragraphs, walled) if not wall)]
 
     @staticmethod
     def _title_index(paragraphs: list[str]) -> int | None:

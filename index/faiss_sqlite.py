@@ -63,14 +63,20 @@ class FaissSqliteStorage:
 
     def vector_search(self, vectors: np.ndarray, k: int,
                       window: PublishedWindow | None = None) -> list[VectorHits]:
-        inside = None if window is None or window.is_open else self.chunks_in(window)
-        return self.vectors.search(vectors, k, None if inside is None or inside.everything else inside.ids)
+        inside = self._narrowing(window)
+        return self.vectors.search(vectors, k, None if inside is None else inside.ids)
 
     def keyword_search(self, query: str, k: int, window: PublishedWindow | None = None,
                        title_weight: float = 0.0) -> list[tuple[int, float]]:
-        inside = None if window is None or window.is_open else self.chunks_in(window)
-        return self.documents.keyword_search(query, k, None if inside is None or inside.everything else inside.members,
-                                             title_weight)
+        inside = self._narrowing(window)
+        return self.documents.keyword_search(query, k, None if inside is None else inside.members, title_weight)
+
+    def _narrowing(self, window: PublishedWindow | None) -> WindowChunks | None:
+        """The chunks a search must keep to, or None when `window` leaves every chunk in."""
+        if window is None or window.is_open:
+            return None
+        inside = self.chunks_in(window)
+        return None if inside.everything else inside
 
     def chunks_in(self, window: PublishedWindow) -> WindowChunks:
         """The chunks inside `window`, remembered per generation (questions of one day share them)."""

@@ -315,6 +315,9 @@ class DocumentReader:
     @_locked
     def chunk_count(self) -> int:
         """How many chunks the index holds."""
+        return self._count_chunks()
+
+    def _count_chunks(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM chunks").fetchone()[0])
 
     @_locked
@@ -328,7 +331,7 @@ class DocumentReader:
         """
         self.db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunk_vocab "
                         "USING fts5vocab(main, chunk_text, col)")
-        total = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        total = self._count_chunks()
         wanted = sorted({s for s in stems if s})
         counts: dict[str, int] = {}
         for start in range(0, len(wanted), 200):
