@@ -24,6 +24,7 @@ import numpy as np
 from .dates import PublishedWindow
 from .errors import IndexCorrupt, IndexWriteFailed
 from .text import FTS5_TOKENIZER, keyword_terms
+from .words import WORDS_FORMAT, WordTable
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -51,7 +52,8 @@ CREATE TABLE IF NOT EXISTS chunks(
     ordinal INTEGER NOT NULL,
     start INTEGER NOT NULL,
     end INTEGER NOT NULL,
-    vector BLOB NOT NULL
+    vector BLOB NOT NULL,
+    words BLOB
 );
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id, ordinal);
 CREATE TABLE IF NOT EXISTS sentences(
@@ -115,6 +117,14 @@ def _has_title_field(db: sqlite3.Connection) -> bool:
     return any(row[1] == "title" for row in db.execute("PRAGMA table_info(chunk_text)"))
 
 
+def _has_word_tables(db: sqlite3.Connection) -> bool:
+    return any(row[1] == "words" for row in db.execute("PRAGMA table_info(chunks)"))
+
+
+def _word_blob(text: str) -> bytes:
+    return WordTable.of(text).to_blob()
+
+
 def to_blob(vector: np.ndarray) -> bytes:
     return np.asarray(vector, dtype=_VECTOR_DTYPE).tobytes()
 
@@ -162,6 +172,7 @@ class StoredChunk:
     url: str | None
     vector: np.ndarray
     sentences: tuple[StoredSentence, ...]
+    words: bytes | None = None  # the chunk's `WordTable`, stored at indexing time (None: not stored)
 
 
 @dataclass(frozen=True)
@@ -208,6 +219,7 @@ class DocumentReader:
             self.db.execute("PRAGMA busy_timeout=10000")
             self.db.execute("SELECT count(*) FROM meta").fetchone()
             self._titled = _has_title_field(self.db)
+            self._worded = _has_word_tables(self.db)
         except sqlite3.OperationalError as error:
             if _is_disk_error(error):  # a full or failing disk, not a broken file
                 self._disk_failed(error)
@@ -358,13 +370,13 @@ class DocumentReader:
         for row in self.db.execute(
             f"SELECT c.id, c.article_id, c.ordinal, c.start, c.end, a.text, a.title, "
             f"(SELECT min(s.source) FROM sources s WHERE s.article_id = a.id), "
-            f"a.published, a.author, a.url, c.vector "
+            f"a.published, a.author, a.url, c.vector, {'c.words' if self._worded else 'NULL'} "
             f"FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id IN ({marks})", ids,
         ):
-            chunk_id, article_id, ordinal, start, end, text, title, source, published, author, url, blob = row
+            chunk_id, article_id, ordinal, start, end, text, title, source, published, author, url, blob, words = row
             found[chunk_id] = StoredChunk(
                 chunk_id, article_id, ordinal, start, end, text[start:end], text, title,
-                source or "", published, author, url, from_blob(blob), tuple(sentences[chunk_id]),
+                source or "", published, author, url, from_blob(blob), tuple(sentences[chunk_id]), words,
             )
         return found
 
@@ -428,7 +440,24 @@ class DocumentWriter(DocumentReader):
         db.executescript(SCHEMA)
         if not _has_title_field(db):  # upgrade in place: the keyword index alone is rebuilt
             db.executescript("BEGIN IMMEDIATE;" + _ADD_TITLE_FIELD + "COMMIT;")
+        if not _has_word_tables(db):
+            db.execute("ALTER TABLE chunks ADD COLUMN words BLOB")
+        self._store_word_tables(db)
         return db
+
+    @staticmethod
+    def _store_word_tables(db: sqlite3.Connection) -> None:
+        """Give every chunk stored without its word table, or with one of another format
+        (an index written by an earlier version), the table of the current rules."""
+        stale = db.execute(
+            "SELECT c.id, substr(a.text, c.start + 1, c.end - c.start) FROM chunks c "
+            "JOIN articles a ON a.id = c.article_id WHERE c.words IS NULL OR substr(c.words, 1, 1) != ?",
+            (bytes([WORDS_FORMAT]),)).fetchall()
+        if stale:
+            with db:
+                db.execute("BEGIN IMMEDIATE")
+                db.executemany("UPDATE chunks SET words = ? WHERE id = ?",
+                               [(_word_blob(text), chunk_id) for chunk_id, text in stale])
 
     def reserve_chunk_ids(self, count: int) -> int:
         """First of `count` fresh chunk ids; ids are never reused, even after a crash."""
@@ -457,8 +486,9 @@ class DocumentWriter(DocumentReader):
         for offset, chunk in enumerate(chunks):
             chunk_id = first_id + offset
             self.db.execute(
-                "INSERT INTO chunks(id, article_id, ordinal, start, end, vector) VALUES (?, ?, ?, ?, ?, ?)",
-                (chunk_id, article_id, chunk.ordinal, chunk.start, chunk.end, to_blob(chunk.vector)),
+                "INSERT INTO chunks(id, article_id, ordinal, start, end, vector, words) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (chunk_id, article_id, chunk.ordinal, chunk.start, chunk.end, to_blob(chunk.vector),
+                 _word_blob(text[chunk.start:chunk.end])),
             )
             self.db.execute("INSERT INTO chunk_text(rowid, text, title) VALUES (?, ?, ?)",
                             (chunk_id, text[chunk.start:chunk.end], title))

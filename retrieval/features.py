@@ -31,7 +31,7 @@ from newsqa.index import StoredChunk, StoredSentence, keyword_terms, stem_words
 from .config import NEAR_TOKENS
 from .hybrid import RetrievedPassage
 from .places import place_kind, place_words
-from .terms import PassageTerms, QuestionTerms, passage_terms
+from .terms import PassageTerms, QuestionTerms, chunk_terms
 from .titles import asks_title, title_words
 
 
@@ -107,7 +107,7 @@ class SentenceFeaturizer:
                  passages: Sequence[RetrievedPassage]) -> SentenceFeatures:
         terms = profile.terms
         chunks = [p.chunk for p in passages]
-        texts = [passage_terms(chunk.text) for chunk in chunks]
+        texts = [chunk_terms(chunk) for chunk in chunks]
         counts = np.fromiter((len(chunk.sentences) for chunk in chunks), np.int64, len(chunks))
         total_rows = int(counts.sum())
         if not total_rows:
@@ -238,7 +238,7 @@ class _PassageWords:
     @classmethod
     def of(cls, texts: Sequence[PassageTerms], chunks: Sequence[StoredChunk], sentences: Sequence[StoredSentence],
            passage_of_row: np.ndarray, profile: QuestionProfile) -> "_PassageWords":
-        sizes = np.fromiter((len(text.words) for text in texts), np.int64, len(texts))
+        sizes = np.fromiter((text.size for text in texts), np.int64, len(texts))
         passage_of_word = np.repeat(np.arange(len(texts)), sizes)
         word_base = np.concatenate(([0], np.cumsum(sizes)))
         # A word's sentence: the last one starting at or before it, in the same passage. Each

@@ -22,7 +22,7 @@ from .answerer import QuestionAnswerer, clean_question
 from .answers import AnswerSet
 from .hybrid import RetrievedPassage, rrf_fuse
 from .config import PREFIX_STEM_CHARS
-from .terms import QuestionTerms, content_stems, passage_terms
+from .terms import QuestionTerms, chunk_terms, content_stems
 from .timeframe import time_frame
 
 # BM25's usual constants, as FTS5's bm25() uses them.
@@ -58,7 +58,7 @@ class PassagePool:
         pool = cls(snapshot, chunks, vectors, sentence_vectors)
         lengths = []
         for row, chunk in enumerate(chunks):
-            stems = passage_terms(chunk.text).stems
+            stems = chunk_terms(chunk).stems
             lengths.append(len(stems))
             for stem, tf in Counter(stems).items():
                 pool._postings.setdefault(stem, []).append((row, tf))

@@ -8,89 +8,82 @@ same passages come back for many questions).
 from __future__ import annotations
 
 import math
-import re
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
-from newsqa.index import STOPWORDS, IndexSnapshot, SentenceSplitter, keyword_terms, stem_words
+from newsqa.index import IndexSnapshot, SentenceSplitter, StoredChunk, keyword_terms, stem_words
 from newsqa.index.text import WORD
+from newsqa.index.words import CAPITAL, CONTENT, DATE, NUMBER, WordTable
 
 from .config import FOCUS_WEIGHT, PREFIX_STEM_CHARS
 
-# Passages whose words' stems are kept between questions (~9 KB each with the text they are
-# keyed by: at most ~36 MB).
+# Texts whose words are kept between questions when read on the spot (titles, chunks stored
+# without their word table): ~9 KB each with the text they are keyed by, at most ~36 MB.
 PASSAGE_TERMS_CACHE = 4096
-_MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|"
-           "december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
-_DATE_WORD = re.compile(rf"^(1[5-9]\d\d|20\d\d|{_MONTHS}|monday|tuesday|wednesday|thursday|friday|"
-                        rf"saturday|sunday|yesterday|today|century|decade|\d+(st|nd|rd|th|s))$")
-_NUMBER_WORD = re.compile(r"^(\d[\d,.]*\w*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
-                          r"twelve|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|"
-                          r"thousand|million|billion|trillion|dozen|half|third|quarter|percent)$")
 
 
 @dataclass(frozen=True)
 class PassageTerms:
-    """The words of a passage's text: offsets, surface forms and stems."""
+    """The words of a passage's text: offsets, stems and kinds (`WordTable`), as flag arrays."""
 
-    offsets: np.ndarray  # int32, read-only
-    words: tuple[str, ...]
-    stems: tuple[str, ...]
+    text: str
+    table: WordTable
     # Per word, read-only: a content word (not a stop word), capitalised, a number, a date word.
     content: np.ndarray
     capital: np.ndarray
     number: np.ndarray
     date: np.ndarray
-    # The distinct stems, first seen first, and per word the index of its stem among them:
-    # a question's matches are looked up once per distinct stem, not once per word.
-    vocabulary: tuple[str, ...]
-    stem_index: np.ndarray  # int32, read-only
+
+    @classmethod
+    def of(cls, text: str, table: WordTable) -> "PassageTerms":
+        flags = [(table.kinds & bit) > 0 for bit in (CONTENT, CAPITAL, NUMBER, DATE)]
+        for array in flags:
+            array.flags.writeable = False
+        return cls(text, table, *flags)
+
+    @property
+    def offsets(self) -> np.ndarray:
+        return self.table.offsets
+
+    @property
+    def size(self) -> int:
+        return len(self.table.offsets)
+
+    @cached_property
+    def words(self) -> tuple[str, ...]:
+        """The words themselves, as written."""
+        return tuple(WORD.match(self.text, int(offset)).group() for offset in self.table.offsets)
+
+    @cached_property
+    def stems(self) -> tuple[str, ...]:
+        """Per word, its stem."""
+        vocabulary = self.table.vocabulary
+        return tuple(vocabulary[i] for i in self.table.stem_index)
 
     def stem_columns(self, terms: "QuestionTerms") -> np.ndarray:
         """Per word: the question stem its stem matches, or -1 (`QuestionTerms.columns_of`)."""
-        return terms.columns_of(self.vocabulary)[self.stem_index]
+        return terms.columns_of(self.table.vocabulary)[self.table.stem_index]
 
     def stems_in(self, stems: frozenset[str]) -> np.ndarray:
         """Per word: its stem is one of `stems`."""
-        held = np.fromiter((stem in stems for stem in self.vocabulary), bool, len(self.vocabulary))
-        return held[self.stem_index]
-
-
-# Distinct words whose stem and kind are kept between passages (~300 bytes each: ~15 MB at most).
-WORD_FACTS_CACHE = 50_000
-_CONTENT, _CAPITAL, _NUMBER, _DATE = 1, 2, 4, 8
-
-
-@lru_cache(maxsize=WORD_FACTS_CACHE)
-def _word_facts(word: str) -> tuple[str, int]:
-    """One word's stem and kind (bits: a content word, capitalised, a number, a date word);
-    cached, as most of a passage's words were seen in earlier passages."""
-    folded = word.casefold()
-    kind = ((_CONTENT if folded not in STOPWORDS else 0) | (_CAPITAL if word[:1].isupper() else 0)
-            | (_NUMBER if _NUMBER_WORD.match(folded) else 0) | (_DATE if _DATE_WORD.match(folded) else 0))
-    return sys.intern(stem_words([word])[0]), kind
+        vocabulary = self.table.vocabulary
+        held = np.fromiter((stem in stems for stem in vocabulary), bool, len(vocabulary))
+        return held[self.table.stem_index]
 
 
 @lru_cache(maxsize=PASSAGE_TERMS_CACHE)
 def passage_terms(text: str) -> PassageTerms:
-    """The words of `text` and their stems; cached, as the same passages come back often."""
-    matches = list(WORD.finditer(text))
-    offsets = np.fromiter((m.start() for m in matches), np.int32, len(matches))
-    words = tuple(sys.intern(m.group()) for m in matches)
-    n = len(words)
-    facts = [_word_facts(word) for word in words]
-    stems = tuple(stem for stem, _ in facts)
-    kinds = np.fromiter((kind for _, kind in facts), np.uint8, n)
-    flags = [(kinds & bit) > 0 for bit in (_CONTENT, _CAPITAL, _NUMBER, _DATE)]
-    index_of: dict[str, int] = {}
-    stem_index = np.fromiter((index_of.setdefault(stem, len(index_of)) for stem in stems), np.int32, n)
-    for array in (offsets, *flags, stem_index):
-        array.flags.writeable = False
-    return PassageTerms(offsets, words, stems, *flags, tuple(index_of), stem_index)
+    """The words of `text`, read on the spot; cached, as the same texts come back often."""
+    return PassageTerms.of(text, WordTable.of(text))
+
+
+def chunk_terms(chunk: StoredChunk) -> PassageTerms:
+    """The words of a stored chunk: its word table as stored at indexing time, else read now."""
+    table = WordTable.from_blob(chunk.words)
+    return passage_terms(chunk.text) if table is None else PassageTerms.of(chunk.text, table)
 
 
 def asking_sentence(question: str) -> str | None:
