@@ -8,7 +8,7 @@ same passages come back for many questions).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
@@ -112,11 +112,13 @@ class QuestionTerms:
     weights: np.ndarray  # per stem: how much holding it counts (IDF, rare words weigh more; focus)
     question_order: tuple[str, ...] = ()  # the stems as they follow one another in the question
     idf: np.ndarray | None = None  # per stem: the IDF alone, as BM25 weighs it (None: `weights`)
-    _columns: dict[str, int | None] = field(default_factory=dict, compare=False, repr=False)
+    # Per stem met so far: the question stem it matches, or -1 (filled on first lookup).
+    _columns: dict[str, int] = field(init=False, compare=False, repr=False)
     # Long stems by their first PREFIX_STEM_CHARS letters: stems that extend one another share them.
     _heads: dict[str, list[tuple[int, str]]] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "_columns", _ColumnMemo(self._find_column))
         for n, stem in enumerate(self.stems):
             if len(stem) >= PREFIX_STEM_CHARS:
                 self._heads.setdefault(stem[:PREFIX_STEM_CHARS], []).append((n, stem))
@@ -151,9 +153,7 @@ class QuestionTerms:
 
     def columns_of(self, stems: Sequence[str]) -> np.ndarray:
         """Per stem of `stems`: the question stem it matches, or -1."""
-        memo = self._columns
-        found = ((memo[s] if s in memo else self.column(s)) for s in stems)
-        return np.fromiter((-1 if n is None else n for n in found), np.int64, len(stems))
+        return np.fromiter(map(self._columns.__getitem__, stems), np.int64, len(stems))
 
     def matches(self, stems: Sequence[str]) -> list[tuple[int, int]]:
         """(position in `stems`, column) of each of `stems` that matches a question stem."""
@@ -173,11 +173,26 @@ class QuestionTerms:
     def column(self, stem: str) -> int | None:
         """Which of the question's stems `stem` matches: the same stem, or for stems of
         PREFIX_STEM_CHARS or more, one that extends the other ("russia" ~ "russian")."""
-        memo = self._columns
-        if stem not in memo:
-            n = self.stems.index(stem) if stem in self.stems else None
-            if n is None and len(stem) >= PREFIX_STEM_CHARS:
-                n = next((i for i, q in self._heads.get(stem[:PREFIX_STEM_CHARS], ())
-                          if stem.startswith(q) or q.startswith(stem)), None)
-            memo[stem] = n
-        return memo[stem]
+        n = self._columns[stem]
+        return None if n < 0 else n
+
+    def _find_column(self, stem: str) -> int:
+        """`column`, uncached, -1 for none."""
+        if stem in self.stems:
+            return self.stems.index(stem)
+        if len(stem) >= PREFIX_STEM_CHARS:
+            return next((i for i, q in self._heads.get(stem[:PREFIX_STEM_CHARS], ())
+                         if stem.startswith(q) or q.startswith(stem)), -1)
+        return -1
+
+
+class _ColumnMemo(dict):
+    """Stem -> matching question column (-1: none), each found once by `find`."""
+
+    def __init__(self, find: Callable[[str], int]) -> None:
+        super().__init__()
+        self.find = find
+
+    def __missing__(self, stem: str) -> int:
+        column = self[stem] = self.find(stem)
+        return column
