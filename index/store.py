@@ -442,22 +442,26 @@ class DocumentWriter(DocumentReader):
             db.executescript("BEGIN IMMEDIATE;" + _ADD_TITLE_FIELD + "COMMIT;")
         if not _has_word_tables(db):
             db.execute("ALTER TABLE chunks ADD COLUMN words BLOB")
+            db.execute("DELETE FROM meta WHERE key = 'words_format'")
         self._store_word_tables(db)
         return db
 
     @staticmethod
     def _store_word_tables(db: sqlite3.Connection) -> None:
         """Give every chunk stored without its word table, or with one of another format
-        (an index written by an earlier version), the table of the current rules."""
-        stale = db.execute(
-            "SELECT c.id, substr(a.text, c.start + 1, c.end - c.start) FROM chunks c "
-            "JOIN articles a ON a.id = c.article_id WHERE c.words IS NULL OR substr(c.words, 1, 1) != ?",
-            (bytes([WORDS_FORMAT]),)).fetchall()
-        if stale:
-            with db:
-                db.execute("BEGIN IMMEDIATE")
-                db.executemany("UPDATE chunks SET words = ? WHERE id = ?",
-                               [(_word_blob(text), chunk_id) for chunk_id, text in stale])
+        (an index written by an earlier version), the table of the current rules. Once per
+        format: the store records the format its tables are in."""
+        if db.execute("SELECT value FROM meta WHERE key = 'words_format'").fetchone() == (str(WORDS_FORMAT),):
+            return
+        with db:
+            db.execute("BEGIN IMMEDIATE")
+            stale = db.execute(
+                "SELECT c.id, substr(a.text, c.start + 1, c.end - c.start) FROM chunks c JOIN articles a "
+                "ON a.id = c.article_id WHERE c.words IS NULL OR substr(c.words, 1, 1) != ?",
+                (bytes([WORDS_FORMAT]),)).fetchall()
+            db.executemany("UPDATE chunks SET words = ? WHERE id = ?",
+                           [(_word_blob(text), chunk_id) for chunk_id, text in stale])
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('words_format', ?)", (str(WORDS_FORMAT),))
 
     def reserve_chunk_ids(self, count: int) -> int:
         """First of `count` fresh chunk ids; ids are never reused, even after a crash."""

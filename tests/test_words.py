@@ -94,6 +94,7 @@ def test_an_index_stored_without_current_tables_answers_the_same_and_is_upgraded
         db.execute("ALTER TABLE chunks DROP COLUMN words")
     else:
         db.execute("UPDATE chunks SET words = ?", (bytes([WORDS_FORMAT + 1]) + b"stale",))
+        db.execute("UPDATE meta SET value = ? WHERE key = 'words_format'", (str(WORDS_FORMAT + 1),))
     db.commit()
     db.close()
     assert _answers(news_index, encoder) == before
