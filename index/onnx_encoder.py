@@ -71,6 +71,7 @@ class OnnxEncoder(PooledEncoder):
         options = onnxruntime.SessionOptions()
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         session = onnxruntime.InferenceSession(str(export_int8(self.model_dir, self.cache_dir)), options,
                                                providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in session.get_inputs()}

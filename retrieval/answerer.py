@@ -6,6 +6,7 @@ import math
 import re
 from datetime import date
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 import numpy as np
@@ -77,6 +78,8 @@ class QuestionAnswerer:
         self.passages_per_answer = passages_per_answer
         self.focus_weight = focus_weight
         self.min_answers_examined = min_answers_examined
+        # One thread for the keyword searches that run beside the embedding (`candidates`).
+        self._beside = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsqa-keyword")
 
     def ask(self, question: str, k: int = 3, *, as_of: date | None = None,
             since: date | None = None) -> AnswerSet:
@@ -109,18 +112,27 @@ class QuestionAnswerer:
         """
         cleaned = [clean_question(q) for q in questions]
         days = list(as_of) if as_of is not None else [None] * len(cleaned)
-        vectors = self.encoder.encode_queries(cleaned)
         snapshot = self.reader.snapshot
-        return [self.quotes(text, vector, k, snapshot, time_frame(text, day, since))
-                for text, vector, day in zip(cleaned, vectors, days)]
+        frames = [time_frame(text, day, since) for text, day in zip(cleaned, days)]
+        # The keyword searches run while the questions are embedded and searched by vector
+        # (SQLite, onnxruntime and FAISS let go of the GIL): on a large index they cost as
+        # much as both, and a second core does them at no cost to the first.
+        keyword = [self._beside.submit(self.retriever.keyword_hits, snapshot, text, frame.window)
+                   for text, frame in zip(cleaned, frames)]
+        vectors = self.encoder.encode_queries(cleaned)
+        return [self.quotes(text, vector, k, snapshot, frame, keyword=hits.result())
+                for text, vector, frame, hits in zip(cleaned, vectors, frames, keyword)]
 
     def quotes(self, question: str, vector: np.ndarray, k: int = 3,
-               snapshot: IndexSnapshot | None = None, frame: TimeFrame | None = None) -> list[Quote]:
+               snapshot: IndexSnapshot | None = None, frame: TimeFrame | None = None,
+               keyword: dict[int, float] | None = None) -> list[Quote]:
         """The candidate quotes, best first, for an already cleaned question and its vector:
-        one per passage of the `passages_examined(k)` retrieved, before the not-found rule."""
+        one per passage of the `passages_examined(k)` retrieved, before the not-found rule.
+        `keyword`: the question's keyword hits in that frame, when already searched."""
         snapshot = snapshot or self.reader.snapshot
         window = frame.window if frame is not None else None
-        passages = self.retriever.search(snapshot, question, vector, k=self.passages_examined(k), window=window)
+        passages = self.retriever.search(snapshot, question, vector, k=self.passages_examined(k), window=window,
+                                         keyword=keyword)
         return self.picker.pick(question, vector, passages, self.terms(question, snapshot), frame)
 
     def passages_examined(self, k: int) -> int:

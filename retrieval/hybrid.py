@@ -58,14 +58,23 @@ class HybridRetriever:
         rare = [word for word, stem in zip(words, stems) if counts.get(stem, 0) <= most]
         return " ".join(rare) if rare and len(rare) < len(words) else question
 
+    def keyword_hits(self, snapshot: IndexSnapshot, question: str,
+                     window: PublishedWindow | None = None) -> dict[int, float]:
+        """The keyword ranking for `question`: chunk id -> BM25 score, best first. It needs
+        no query vector, so it can run while the question is embedded."""
+        query = self.keyword_query(snapshot, question)
+        return dict(snapshot.keyword_search(query, self.candidates, window, self.title_weight))
+
     def search(self, snapshot: IndexSnapshot, question: str, query_vector: np.ndarray,
-               k: int = 8, window: PublishedWindow | None = None) -> list[RetrievedPassage]:
+               k: int = 8, window: PublishedWindow | None = None,
+               keyword: dict[int, float] | None = None) -> list[RetrievedPassage]:
         """Top-k passages for `question` from `snapshot`, best first; only of articles
-        published inside `window` when one is given."""
+        published inside `window` when one is given. `keyword`: the `keyword_hits` of the same
+        question and window, when already searched."""
         hits = snapshot.vector_search(query_vector.reshape(1, -1), self.candidates, window)[0]
         dense = {int(i): float(s) for i, s in zip(hits.ids, hits.scores)}
-        query = self.keyword_query(snapshot, question)
-        keyword = dict(snapshot.keyword_search(query, self.candidates, window, self.title_weight))
+        if keyword is None:
+            keyword = self.keyword_hits(snapshot, question, window)
         fused = rrf_fuse([list(dense), list(keyword)], [self.dense_weight, self.keyword_weight], self.rrf_k)
         found: list[RetrievedPassage] = []
         # Fetch only the k needed; chunks deleted since the vectors were loaded are
