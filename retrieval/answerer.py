@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import date
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
@@ -120,19 +120,20 @@ class QuestionAnswerer:
         keyword = [self._beside.submit(self.retriever.keyword_hits, snapshot, text, frame.window)
                    for text, frame in zip(cleaned, frames)]
         vectors = self.encoder.encode_queries(cleaned)
-        return [self.quotes(text, vector, k, snapshot, frame, keyword=hits.result())
+        return [self.quotes(text, vector, k, snapshot, frame, keyword_search=hits.result)
                 for text, vector, frame, hits in zip(cleaned, vectors, frames, keyword)]
 
     def quotes(self, question: str, vector: np.ndarray, k: int = 3,
                snapshot: IndexSnapshot | None = None, frame: TimeFrame | None = None,
-               keyword: dict[int, float] | None = None) -> list[Quote]:
+               keyword_search: Callable[[], dict[int, float]] | None = None) -> list[Quote]:
         """The candidate quotes, best first, for an already cleaned question and its vector:
         one per passage of the `passages_examined(k)` retrieved, before the not-found rule.
-        `keyword`: the question's keyword hits in that frame, when already searched."""
+        `keyword_search`: where to get the question's keyword hits in that frame, when they
+        are searched elsewhere (`HybridRetriever.search`)."""
         snapshot = snapshot or self.reader.snapshot
         window = frame.window if frame is not None else None
         passages = self.retriever.search(snapshot, question, vector, k=self.passages_examined(k), window=window,
-                                         keyword=keyword)
+                                         keyword_search=keyword_search)
         return self.picker.pick(question, vector, passages, self.terms(question, snapshot), frame)
 
     def passages_examined(self, k: int) -> int:

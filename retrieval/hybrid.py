@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,14 +67,14 @@ class HybridRetriever:
 
     def search(self, snapshot: IndexSnapshot, question: str, query_vector: np.ndarray,
                k: int = 8, window: PublishedWindow | None = None,
-               keyword: dict[int, float] | None = None) -> list[RetrievedPassage]:
+               keyword_search: Callable[[], dict[int, float]] | None = None) -> list[RetrievedPassage]:
         """Top-k passages for `question` from `snapshot`, best first; only of articles
-        published inside `window` when one is given. `keyword`: the `keyword_hits` of the same
-        question and window, when already searched."""
+        published inside `window` when one is given. `keyword_search`: where to get the
+        `keyword_hits` of the same question and window, when they are searched elsewhere
+        (called after the dense search, so the two can overlap)."""
         hits = snapshot.vector_search(query_vector.reshape(1, -1), self.candidates, window)[0]
         dense = {int(i): float(s) for i, s in zip(hits.ids, hits.scores)}
-        if keyword is None:
-            keyword = self.keyword_hits(snapshot, question, window)
+        keyword = keyword_search() if keyword_search else self.keyword_hits(snapshot, question, window)
         fused = rrf_fuse([list(dense), list(keyword)], [self.dense_weight, self.keyword_weight], self.rrf_k)
         found: list[RetrievedPassage] = []
         # Fetch only the k needed; chunks deleted since the vectors were loaded are
