@@ -80,11 +80,13 @@ class WordTable:
 
     @classmethod
     def from_blob(cls, blob: bytes | None) -> "WordTable | None":
-        """The stored table; None when there is none or it has another format."""
+        """The stored table; None when there is none, it has another format or is cut short."""
         if not blob or len(blob) < _HEADER.size or blob[0] != WORDS_FORMAT:
             return None
         _, n, distinct = _HEADER.unpack_from(blob)
         start = _HEADER.size
+        if len(blob) < start + 9 * n:  # cut short
+            return None
         offsets = np.frombuffer(blob, "<i4", n, start)
         stem_index = np.frombuffer(blob, "<i4", n, start + 4 * n)
         kinds = np.frombuffer(blob, np.uint8, n, start + 8 * n)

@@ -52,8 +52,10 @@ def test_an_empty_text_has_an_empty_table():
     assert _same(WordTable.from_blob(table.to_blob()), table)
 
 
-@pytest.mark.parametrize("blob", [None, b"", b"\x01", bytes([WORDS_FORMAT + 1]) + WordTable.of(TEXT).to_blob()[1:]])
-def test_a_missing_or_foreign_blob_is_no_table(blob):
+@pytest.mark.parametrize("blob", [None, b"", b"\x01", bytes([WORDS_FORMAT + 1]) + WordTable.of(TEXT).to_blob()[1:],
+                                  WordTable.of(TEXT).to_blob()[:40]],
+                         ids=["none", "empty", "header cut", "other format", "arrays cut"])
+def test_a_missing_foreign_or_cut_blob_is_no_table(blob):
     assert WordTable.from_blob(blob) is None
 
 
