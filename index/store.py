@@ -113,12 +113,9 @@ def _window_clause(window: PublishedWindow) -> tuple[str, tuple[str, ...]]:
     return f"(NOT {_DATED} OR ({' AND '.join(bounds)}))", tuple(values)
 
 
-def _has_title_field(db: sqlite3.Connection) -> bool:
-    return any(row[1] == "title" for row in db.execute("PRAGMA table_info(chunk_text)"))
-
-
-def _has_word_tables(db: sqlite3.Connection) -> bool:
-    return any(row[1] == "words" for row in db.execute("PRAGMA table_info(chunks)"))
+def _has_column(db: sqlite3.Connection, table: str, column: str) -> bool:
+    """Whether `table` has `column` (an index written by an earlier version may lack it)."""
+    return any(row[1] == column for row in db.execute(f"PRAGMA table_info({table})"))
 
 
 def _word_blob(text: str) -> bytes:
@@ -218,8 +215,8 @@ class DocumentReader:
             self.db = self._connect()
             self.db.execute("PRAGMA busy_timeout=10000")
             self.db.execute("SELECT count(*) FROM meta").fetchone()
-            self._titled = _has_title_field(self.db)
-            self._worded = _has_word_tables(self.db)
+            self._titled = _has_column(self.db, "chunk_text", "title")
+            self._worded = _has_column(self.db, "chunks", "words")
         except sqlite3.OperationalError as error:
             if _is_disk_error(error):  # a full or failing disk, not a broken file
                 self._disk_failed(error)
@@ -438,9 +435,9 @@ class DocumentWriter(DocumentReader):
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
         db.executescript(SCHEMA)
-        if not _has_title_field(db):  # upgrade in place: the keyword index alone is rebuilt
+        if not _has_column(db, "chunk_text", "title"):  # upgrade in place: the keyword index alone is rebuilt
             db.executescript("BEGIN IMMEDIATE;" + _ADD_TITLE_FIELD + "COMMIT;")
-        if not _has_word_tables(db):
+        if not _has_column(db, "chunks", "words"):
             db.execute("ALTER TABLE chunks ADD COLUMN words BLOB")
             db.execute("DELETE FROM meta WHERE key = 'words_format'")
         self._store_word_tables(db)
@@ -488,14 +485,13 @@ class DocumentWriter(DocumentReader):
     def insert_chunks(self, article_id: int, text: str, first_id: int, chunks: Sequence[NewChunk]) -> None:
         title = self.db.execute("SELECT title FROM articles WHERE id = ?", (article_id,)).fetchone()[0]
         for offset, chunk in enumerate(chunks):
-            chunk_id = first_id + offset
+            chunk_id, passage = first_id + offset, text[chunk.start:chunk.end]
             self.db.execute(
                 "INSERT INTO chunks(id, article_id, ordinal, start, end, vector, words) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (chunk_id, article_id, chunk.ordinal, chunk.start, chunk.end, to_blob(chunk.vector),
-                 _word_blob(text[chunk.start:chunk.end])),
+                 _word_blob(passage)),
             )
-            self.db.execute("INSERT INTO chunk_text(rowid, text, title) VALUES (?, ?, ?)",
-                            (chunk_id, text[chunk.start:chunk.end], title))
+            self.db.execute("INSERT INTO chunk_text(rowid, text, title) VALUES (?, ?, ?)", (chunk_id, passage, title))
             self.db.executemany(
                 "INSERT INTO sentences(chunk_id, ordinal, start, end, paragraph, vector) VALUES (?, ?, ?, ?, ?, ?)",
                 [(chunk_id, n, s, e, p, to_blob(v)) for n, (s, e, p, v) in enumerate(chunk.sentences)],
