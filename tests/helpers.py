@@ -84,6 +84,14 @@ def generated_article(n: int) -> str:
             f"Councillor Person{n} Smithson said the work would start in week {n % 50 + 1} of the year.\n")
 
 
+def write_titled_articles(folder: Path, articles: Mapping[str, tuple[str, str]]) -> Path:
+    """Write `articles` (file name -> (title, body)) as Markdown with a front-matter title."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, (title, body) in articles.items():
+        (folder / name).write_text(f"---\ntitle: {title}\n---\n{body}\n")
+    return folder
+
+
 def write_articles(folder: Path, count: int) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for n in range(count):

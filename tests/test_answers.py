@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import replace
 
 import numpy as np
@@ -525,3 +526,23 @@ def test_recency_reorders_answers_but_does_not_decide_not_found():
     # Without recency the unrelated quote would lead on its own merit: nothing is about the question.
     alone = answerer.answer_set("Who built the harbour bridge?", [replace(unrelated, recency=0.0), relevant], 3)
     assert alone.found is False
+
+
+def test_a_failed_keyword_search_reaches_the_caller_and_the_next_question_is_answered(tmp_path, encoder):
+    # The keyword search runs in the answerer's worker thread: its error must come out of `ask`
+    # as itself, and leave the worker free for the next question.
+    articles, index = tmp_path / "articles", tmp_path / "index"
+    write_quiz_and_report(articles)
+    IndexBuilder(index, encoder).update(articles)
+    answerer = QuestionAnswerer(IndexReader(index), encoder)
+    answered = answerer.ask(QUIZ_QUESTION, 3)
+    assert answered.found
+    db = sqlite3.connect(index / "store.sqlite")
+    db.execute("ALTER TABLE chunk_text RENAME TO chunk_text_away")
+    db.commit()
+    with pytest.raises(sqlite3.OperationalError, match="chunk_text"):
+        answerer.ask(QUIZ_QUESTION, 3)
+    db.execute("ALTER TABLE chunk_text_away RENAME TO chunk_text")
+    db.commit()
+    db.close()
+    assert answerer.ask(QUIZ_QUESTION, 3) == answered

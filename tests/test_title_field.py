@@ -11,6 +11,8 @@ from newsqa.index import IndexBuilder, IndexReader
 from newsqa.index.store import DocumentReader, DocumentWriter
 from newsqa.index.text import FTS5_TOKENIZER
 
+from helpers import write_titled_articles
+
 ARTICLES = {
     # The headline names the bridge; the passage quoting the engineer does not.
     "bridge.md": ("Harbour Bridge reopens after repairs",
@@ -21,11 +23,8 @@ ARTICLES = {
 
 @pytest.fixture()
 def titled_index(tmp_path, encoder):
-    articles, index = tmp_path / "articles", tmp_path / "index"
-    articles.mkdir()
-    for name, (title, body) in ARTICLES.items():
-        (articles / name).write_text(f"---\ntitle: {title}\n---\n{body}\n")
-    IndexBuilder(index, encoder).update(articles)
+    index = tmp_path / "index"
+    IndexBuilder(index, encoder).update(write_titled_articles(tmp_path / "articles", ARTICLES))
     return index
 
 

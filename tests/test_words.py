@@ -11,9 +11,12 @@ import pytest
 
 from newsqa.index import IndexBuilder, IndexReader
 from newsqa.index.store import DocumentWriter
+from newsqa.index.text import WORD
 from newsqa.index.words import CAPITAL, CONTENT, DATE, NUMBER, WORDS_FORMAT, WordTable
 from newsqa.retrieval import QuestionAnswerer
 from newsqa.retrieval.terms import chunk_terms, passage_terms
+
+from helpers import write_titled_articles
 
 TEXT = ("Bridge engineer Tomas Varga said on Monday that 1,200 cables were replaced; Zürich's "
         "façade crews finished in 2023, three weeks early.")
@@ -34,16 +37,13 @@ def _same(a: WordTable, b: WordTable) -> bool:
 def test_a_word_table_round_trips_through_its_blob():
     table = WordTable.of(TEXT)
     assert _same(WordTable.from_blob(table.to_blob()), table)
-    words = [TEXT[o:] for o in table.offsets]
-    assert words[0].startswith("Bridge") and table.kinds[0] & CAPITAL and table.kinds[0] & CONTENT
-    number = next(n for n, w in enumerate(words) if w.startswith("1,200"))
-    assert table.kinds[number] & NUMBER
-    year = next(n for n, w in enumerate(words) if w.startswith("2023"))
-    assert table.kinds[year] & DATE
-    said = next(n for n, w in enumerate(words) if w.startswith("that"))
-    assert not table.kinds[said] & CONTENT
-    # "cables" and "cable" would share a stem; the stems are the keyword index's
-    assert table.vocabulary[table.stem_index[words.index(next(w for w in words if w.startswith("cables")))]] == "cabl"
+    words = [WORD.match(TEXT, offset).group() for offset in table.offsets]
+    kinds = dict(zip(words, table.kinds.tolist()))
+    assert kinds["Bridge"] == CONTENT | CAPITAL
+    assert kinds["1"] & NUMBER and kinds["200"] & NUMBER  # "1,200": two words to the keyword rules
+    assert kinds["2023"] & DATE and kinds["Monday"] & DATE
+    assert not kinds["that"] & CONTENT
+    assert table.vocabulary[table.stem_index[words.index("cables")]] == "cabl"  # the keyword index's stem
 
 
 def test_an_empty_text_has_an_empty_table():
@@ -61,11 +61,8 @@ def test_a_missing_foreign_or_cut_blob_is_no_table(blob):
 
 @pytest.fixture()
 def news_index(tmp_path, encoder):
-    articles, index = tmp_path / "articles", tmp_path / "index"
-    articles.mkdir()
-    for name, (title, body) in ARTICLES.items():
-        (articles / name).write_text(f"---\ntitle: {title}\npublished: 2024-05-0{len(name) % 7 + 1}\n---\n{body}\n")
-    IndexBuilder(index, encoder).update(articles)
+    index = tmp_path / "index"
+    IndexBuilder(index, encoder).update(write_titled_articles(tmp_path / "articles", ARTICLES))
     return index
 
 
