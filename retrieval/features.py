@@ -153,7 +153,8 @@ class SentenceFeaturizer:
             coverage = np.concatenate([block @ weights for block in blocks]) / total
             for index in np.flatnonzero(counts):
                 passage_coverage[index] = float(blocks[index].max(axis=0) @ weights / total)
-        title_coverage = np.fromiter((terms.coverage_of(chunk.title) for chunk in chunks), np.float32, len(chunks))
+        title_of = {title: terms.coverage_of(title) for title in {chunk.title for chunk in chunks}}
+        title_coverage = np.fromiter((title_of[chunk.title] for chunk in chunks), np.float32, len(chunks))
         top_keyword = max((p.keyword for p in passages), default=0.0) or 1.0
         per_passage = np.asarray([(p.dense, 1.0 / (p.rank + 1), p.keyword / top_keyword) for p in passages])
         cosine = np.concatenate([np.stack([s.vector for s in chunk.sentences]) @ query_vector

@@ -119,9 +119,12 @@ def _relative_spans(chunk: StoredChunk) -> tuple[tuple[int, int], ...]:
 
 def junk_sentences(chunk: StoredChunk) -> np.ndarray:
     """Per sentence of a passage: never quoted (page furniture, a question, a quiz's options)."""
-    return _junk_sentences(chunk.text, _relative_spans(chunk))
+    spans = _relative_spans(chunk)
+    furniture = np.fromiter((_is_junk(chunk.text[a:b].strip()) for a, b in spans), bool, len(spans))
+    return furniture | _unanswering_sentences(chunk.text, spans)
 
 
+@lru_cache(maxsize=PASSAGE_TERMS_CACHE * 8)
 def _is_junk(sentence: str) -> bool:
     """Whether one sentence is page furniture: a label, a credit, a byline, a stamp."""
     if _JUNK_OPENING.match(sentence) or _JUNK_ANYWHERE.search(sentence):
@@ -153,12 +156,30 @@ def _choices(sentences: Sequence[str]) -> np.ndarray:
 
 
 @lru_cache(maxsize=PASSAGE_TERMS_CACHE)
-def _junk_sentences(text: str, spans: tuple[tuple[int, int], ...]) -> np.ndarray:
-    """Per sentence of a passage: never quoted (cached with the passage's words)."""
+def _unanswering_sentences(text: str, spans: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """Per sentence of a passage: a question or a quiz's option (cached with the passage's words)."""
     sentences = [text[start:end].strip() for start, end in spans]
-    junk = np.fromiter((_is_junk(s) or _asks(s) for s in sentences), bool, len(spans)) | _choices(sentences)
-    junk.flags.writeable = False
-    return junk
+    flags = np.fromiter(map(_asks, sentences), bool, len(spans)) | _choices(sentences)
+    flags.flags.writeable = False
+    return flags
+
+
+def _best_quotable(chunk: StoredChunk, scores: np.ndarray) -> int | None:
+    """The best-scored sentence of a passage that is not page furniture (None: none is left),
+    with `scores` set to -inf for furniture from two sentences before it to one after (all a
+    quote may join). Sentences are checked best first, so most are never checked."""
+    checked: set[int] = set()
+    while np.isfinite(scores).any():
+        best = int(np.argmax(scores))
+        for n in range(max(best - 2, 0), min(best + 2, len(scores))):
+            if n not in checked and np.isfinite(scores[n]):
+                checked.add(n)
+                sentence = chunk.sentences[n]
+                if _is_junk(chunk.article_text[sentence.start:sentence.end].strip()):
+                    scores[n] = -math.inf
+        if np.isfinite(scores[best]):
+            return best
+    return None
 
 
 @dataclass(frozen=True)
@@ -218,23 +239,24 @@ class QuotePicker:
             sentence_scores = scores[rows].astype(np.float64)
             chunk = passage.chunk
             echo = features.matrix[rows, NOVEL_WORDS] == 0  # holds nothing the question does not
-            sentence_scores[echo | junk_sentences(chunk)] = -math.inf
-            if not np.isfinite(sentence_scores).any():
+            sentence_scores[echo | _unanswering_sentences(chunk.text, _relative_spans(chunk))] = -math.inf
+            best = _best_quotable(chunk, sentence_scores)
+            if best is None:
                 continue
             presence = features.presence[index]
-            quote = self._quote(passage, sentence_scores, presence, profile, total,
+            quote = self._quote(passage, best, sentence_scores, presence, profile, total,
                                 cosine=features.matrix[rows, COS_SENTENCE])
             quotes.append(self._with_recency(quote, frame))
         return sorted(quotes, key=lambda q: -q.score)
 
-    def _quote(self, passage: RetrievedPassage, scores: np.ndarray, presence: np.ndarray,
+    def _quote(self, passage: RetrievedPassage, best: int, scores: np.ndarray, presence: np.ndarray,
                profile: QuestionProfile, total: float, cosine: np.ndarray) -> Quote:
         """The best sentence of one passage, joined by a neighbour nearly as good; for a
         question asking for a name, by the sentence before when that one gives in full a name
         the quote gives bare ("Jalen Hurts ..." before "Hurts and the Eagles agreed ...")."""
         chunk = passage.chunk
         terms = profile.terms
-        best = first = int(np.argmax(scores))
+        first = best
         sentence = chunk.sentences[best]
         start, end = sentence.start, sentence.end
         used = presence[best]

@@ -8,9 +8,11 @@ same passages come back for many questions).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from itertools import repeat
+from operator import itemgetter
 
 import numpy as np
 
@@ -55,7 +57,7 @@ class PassageTerms:
     @cached_property
     def words(self) -> tuple[str, ...]:
         """The words themselves, as written."""
-        return tuple(WORD.match(self.text, int(offset)).group() for offset in self.table.offsets)
+        return tuple(WORD.findall(self.text))  # the table's words: it was read by the same pattern
 
     @cached_property
     def stems(self) -> tuple[str, ...]:
@@ -70,8 +72,7 @@ class PassageTerms:
     def stems_in(self, stems: frozenset[str]) -> np.ndarray:
         """Per word: its stem is one of `stems`."""
         vocabulary = self.table.vocabulary
-        held = np.fromiter((stem in stems for stem in vocabulary), bool, len(vocabulary))
-        return held[self.table.stem_index]
+        return np.fromiter(map(stems.__contains__, vocabulary), bool, len(vocabulary))[self.table.stem_index]
 
 
 @lru_cache(maxsize=PASSAGE_TERMS_CACHE)
@@ -112,14 +113,14 @@ class QuestionTerms:
     weights: np.ndarray  # per stem: how much holding it counts (IDF, rare words weigh more; focus)
     question_order: tuple[str, ...] = ()  # the stems as they follow one another in the question
     idf: np.ndarray | None = None  # per stem: the IDF alone, as BM25 weighs it (None: `weights`)
-    # Per stem met so far: the question stem it matches, or -1 (filled on first lookup).
-    _columns: dict[str, int] = field(init=False, compare=False, repr=False)
-    # Long stems by their first PREFIX_STEM_CHARS letters: stems that extend one another share them.
+    # Each stem's column, and the long stems by their first PREFIX_STEM_CHARS letters (stems
+    # that extend one another share them).
+    _exact: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
     _heads: dict[str, list[tuple[int, str]]] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_columns", _ColumnMemo(self._find_column))
         for n, stem in enumerate(self.stems):
+            self._exact.setdefault(stem, n)
             if len(stem) >= PREFIX_STEM_CHARS:
                 self._heads.setdefault(stem[:PREFIX_STEM_CHARS], []).append((n, stem))
 
@@ -152,8 +153,16 @@ class QuestionTerms:
         return self.weights if self.idf is None else self.idf
 
     def columns_of(self, stems: Sequence[str]) -> np.ndarray:
-        """Per stem of `stems`: the question stem it matches, or -1."""
-        return np.fromiter(map(self._columns.__getitem__, stems), np.int64, len(stems))
+        """Per stem of `stems`: the question stem it matches, or -1 (`column`). Most stems of a
+        passage match none: they are looked up in C, and only those sharing a long question
+        stem's first letters are compared one by one."""
+        columns = np.fromiter(map(self._exact.get, stems, repeat(-1)), np.int64, len(stems))
+        if self._heads:
+            heads = map(itemgetter(slice(PREFIX_STEM_CHARS)), stems)
+            shared = np.fromiter(map(self._heads.__contains__, heads), bool, len(stems))
+            for n in np.flatnonzero(shared & (columns < 0)):
+                columns[n] = self._find_column(stems[n])
+        return columns
 
     def matches(self, stems: Sequence[str]) -> list[tuple[int, int]]:
         """(position in `stems`, column) of each of `stems` that matches a question stem."""
@@ -165,7 +174,7 @@ class QuestionTerms:
         total = float(self.weights.sum())
         if total <= 0 or not text:
             return 0.0
-        columns = self.columns_of(passage_terms(text).stems)
+        columns = self.columns_of(passage_terms(text).table.vocabulary)
         held = np.zeros(len(self.stems), np.float32)
         held[columns[columns >= 0]] = 1.0
         return float(held @ self.weights / total)
@@ -173,26 +182,15 @@ class QuestionTerms:
     def column(self, stem: str) -> int | None:
         """Which of the question's stems `stem` matches: the same stem, or for stems of
         PREFIX_STEM_CHARS or more, one that extends the other ("russia" ~ "russian")."""
-        n = self._columns[stem]
+        n = self._find_column(stem)
         return None if n < 0 else n
 
     def _find_column(self, stem: str) -> int:
         """`column`, uncached, -1 for none."""
-        if stem in self.stems:
-            return self.stems.index(stem)
+        if stem in self._exact:
+            return self._exact[stem]
         if len(stem) >= PREFIX_STEM_CHARS:
             return next((i for i, q in self._heads.get(stem[:PREFIX_STEM_CHARS], ())
                          if stem.startswith(q) or q.startswith(stem)), -1)
         return -1
 
-
-class _ColumnMemo(dict):
-    """Stem -> matching question column (-1: none), each found once by `find`."""
-
-    def __init__(self, find: Callable[[str], int]) -> None:
-        super().__init__()
-        self.find = find
-
-    def __missing__(self, stem: str) -> int:
-        column = self[stem] = self.find(stem)
-        return column
