@@ -16,6 +16,7 @@ from newsqa.index import IndexReader, IndexSnapshot, iso_date
 from .answers import Answer, AnswerSet, quote_context
 from .errors import EmptyQuestion
 from .hybrid import HybridRetriever
+from .places import load_place_names
 from .config import (
     NEAR_TOKENS,
     PREFIX_STEM_CHARS,
@@ -80,6 +81,13 @@ class QuestionAnswerer:
         self.min_answers_examined = min_answers_examined
         # One thread for the keyword searches that run beside the embedding (`candidates`).
         self._beside = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsqa-keyword")
+
+    def warm_up(self) -> None:
+        """Load what answering needs before the first question: the model, and the place
+        names a question asking for a place needs. For processes that answer many questions
+        (the bot, a batch from stdin); a single question loads only what it needs."""
+        self.encoder.encode_queries(["warm up"])
+        load_place_names()
 
     def ask(self, question: str, k: int = 3, *, as_of: date | None = None,
             since: date | None = None) -> AnswerSet:

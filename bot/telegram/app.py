@@ -151,11 +151,11 @@ class NewsqaBot:
         """Load the model, open the index (building it if there is none), register commands."""
         runtime = self.runtime
         runtime.reader = await asyncio.to_thread(self.app.open_reader, self._build_missing_index)
-        await asyncio.to_thread(self.app.encoder.encode_queries, ["warm up"])
+        answerer = self.app.answerer(runtime.reader)
+        await asyncio.to_thread(answerer.warm_up)
         runtime.questions = QuestionStore(self.settings.bot_state_path)
         runtime.reindex_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsqa-reindex")
-        runtime.answers = BatchedAnswerer(self.app.answerer(runtime.reader), ANSWERS_PER_QUESTION,
-                                          refresh_seconds=self.refresh_seconds)
+        runtime.answers = BatchedAnswerer(answerer, ANSWERS_PER_QUESTION, refresh_seconds=self.refresh_seconds)
         await runtime.answers.start()
         await asyncio.to_thread(self.follows.start)
         await application.bot.set_my_commands(COMMANDS)
