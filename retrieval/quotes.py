@@ -89,7 +89,10 @@ _DATELINE = re.compile(
 # same name given in full ("Jalen Hurts", "E. Jean Carroll").
 _NAME_WORD = re.compile(r"(?<![\w'’.-])[A-Z][a-z][\w'’-]*")
 _CAPITAL_BEFORE = re.compile(r"[A-Z][\w'’.-]*\s*$")
-_FULL_NAME = r"[A-Z][\w'’.-]*\.? +(?:[A-Z][\w'’.-]*\.? +)*{}\b"
+# What comes right before a name given in full: a capitalised word and a space ("Jalen " of
+# "Jalen Hurts", "E. " of "E. Jean Carroll"); and a word's end.
+_FULL_NAME_BEFORE = re.compile(r"[A-Z][\w'’.-]*\.? +$")
+_WORD_END = re.compile(r"\b")
 
 
 def _bare_names(text: str, said: frozenset[str]) -> list[str]:
@@ -100,17 +103,21 @@ def _bare_names(text: str, said: frozenset[str]) -> list[str]:
     return [word for word, stem in zip(words, stem_words(words)) if stem not in said]
 
 
-@lru_cache(maxsize=4096)
-def _full_name_of(name: str) -> re.Pattern[str]:
-    """The pattern of `name` given in full; compiled once per name (re's own cache of 512
-    patterns is outgrown by a news index's names, and compiling cost more than matching)."""
-    return re.compile(_FULL_NAME.format(re.escape(name)))
-
-
 def _names_in_full(names: Sequence[str], text: str) -> bool:
-    """Whether `text` gives one of `names` in full (a capitalised word or more before it).
-    A name the text does not hold at all needs no pattern (most do not: compiling is the cost)."""
-    return any(name in text and _full_name_of(name).search(text) for name in names)
+    """Whether `text` gives one of `names` in full (a capitalised word or more before it)."""
+    return any(_in_full(name, text) for name in names)
+
+
+def _in_full(name: str, text: str) -> bool:
+    """Whether `text` gives `name`, as a whole word, right after a capitalised word. (Each
+    occurrence is checked with patterns compiled once: a pattern per name cost more to compile
+    than to match, with a news index's many names.)"""
+    at = text.find(name)
+    while at >= 0:
+        if _WORD_END.match(text, at + len(name)) and _FULL_NAME_BEFORE.search(text, 0, at):
+            return True
+        at = text.find(name, at + 1)
+    return False
 
 
 def _relative_spans(chunk: StoredChunk) -> tuple[tuple[int, int], ...]:
