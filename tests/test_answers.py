@@ -14,7 +14,7 @@ from newsqa.index import IndexBuilder, IndexReader, StoredChunk, StoredSentence
 from newsqa.retrieval import EmptyQuestion, QuestionAnswerer, rrf_fuse
 from newsqa.retrieval.hybrid import RetrievedPassage
 from newsqa.retrieval.features import FEATURES, QuestionProfile, SentenceFeaturizer, answer_kind
-from newsqa.retrieval.places import place_kind, place_words
+from newsqa.retrieval.places import place_kind, place_names, place_words
 from newsqa.retrieval.quotes import Quote, QuotePicker
 from newsqa.retrieval.ranker import RANKER_FILE, LinearRanker, shipped_ranker
 from newsqa.retrieval.terms import QuestionTerms, asking_sentence, passage_terms
@@ -444,6 +444,25 @@ def test_link_labels_and_credits_are_never_quoted_nor_joined(junk):
     passage = _passage(1, [junk, answer], [[1.0, 0.0], [0.8, 0.6]], rank=0, paragraphs=[0, 1])
     (quote,) = QuotePicker(LinearRanker.hand_set()).pick(question, np.asarray([1.0, 0.0], np.float32), [passage])
     assert quote.text == answer
+
+
+def test_furniture_scored_above_the_answer_on_both_sides_is_neither_quoted_nor_joined():
+    """Furniture is checked only around the best sentences: the best two here are furniture,
+    on either side of the answer, and neither is quoted or joined to it."""
+    question = "What did the council approve for the harbour?"
+    answer = "The council approved a new ferry terminal for the harbour."
+    lines = ["Photo: the council approved the harbour plan", answer, "Related: council approves harbour ferry plan"]
+    passage = _passage(1, lines, [[1.0, 0.0], [0.6, 0.8], [0.99, 0.14]], rank=0, paragraphs=[0, 1, 2])
+    (quote,) = QuotePicker(LinearRanker.hand_set()).pick(question, np.asarray([1.0, 0.0], np.float32), [passage])
+    assert quote.text == answer
+
+
+def test_warming_up_loads_the_place_names_before_the_first_question_asking_for_one(seed_answerer):
+    place_names.cache_clear()
+    seed_answerer.warm_up()
+    loaded = place_names.cache_info()
+    seed_answerer.ask("Which country sent a delegation?")
+    assert loaded.currsize == 3 and place_names.cache_info().misses == loaded.misses
 
 
 @pytest.mark.parametrize("sentence", [
