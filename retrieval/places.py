@@ -72,6 +72,7 @@ def place_names(kind: str) -> frozenset[str]:
 def load_place_names() -> None:
     """Load the names of every kind of place now (~0.4 s), not at the first question asking for one."""
     for kind in _KINDS:
+        place_names(kind)
         _longest_from(kind)
 
 
