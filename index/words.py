@@ -35,6 +35,8 @@ _NUMBER_WORD = re.compile(r"^(\d[\d,.]*\w*|one|two|three|four|five|six|seven|eig
 
 # Distinct words whose stem and kind are kept between passages (~300 bytes each: ~15 MB at most).
 WORD_FACTS_CACHE = 50_000
+# Texts (titles) whose distinct stems are kept between questions (~1 KB each: ~4 MB at most).
+DISTINCT_STEMS_CACHE = 4096
 # Format, word count, distinct stem count; then offsets (int32), stem indexes (int32), kinds
 # (uint8), and the distinct stems joined by spaces (a stem is a run of word characters).
 _HEADER = struct.Struct("<BII")
@@ -47,6 +49,13 @@ def _word_facts(word: str) -> tuple[str, int]:
     kind = ((CONTENT if folded not in STOPWORDS else 0) | (CAPITAL if word[:1].isupper() else 0)
             | (NUMBER if _NUMBER_WORD.match(folded) else 0) | (DATE if _DATE_WORD.match(folded) else 0))
     return sys.intern(stem_words([word])[0]), kind
+
+
+@lru_cache(maxsize=DISTINCT_STEMS_CACHE)
+def distinct_stems(text: str) -> tuple[str, ...]:
+    """The distinct stems of `text`'s words, first seen first: a `WordTable`'s vocabulary,
+    without the table (all a title's coverage of a question needs). Cached, as titles recur."""
+    return tuple(dict.fromkeys(_word_facts(word)[0] for word in WORD.findall(text)))
 
 
 @dataclass(frozen=True)
@@ -90,7 +99,7 @@ class WordTable:
         offsets = np.frombuffer(blob, "<i4", n, start)
         stem_index = np.frombuffer(blob, "<i4", n, start + 4 * n)
         kinds = np.frombuffer(blob, np.uint8, n, start + 8 * n)
-        vocabulary = tuple(map(sys.intern, blob[start + 9 * n:].decode().split(" "))) if distinct else ()
+        vocabulary = tuple(blob[start + 9 * n:].decode().split(" ")) if distinct else ()
         if len(vocabulary) != distinct:
             return None
         return cls(offsets, stem_index, kinds, vocabulary)

@@ -18,7 +18,7 @@ import numpy as np
 
 from newsqa.index import IndexSnapshot, SentenceSplitter, StoredChunk, keyword_terms, stem_words
 from newsqa.index.text import WORD
-from newsqa.index.words import CAPITAL, CONTENT, DATE, NUMBER, WordTable
+from newsqa.index.words import CAPITAL, CONTENT, DATE, NUMBER, WordTable, distinct_stems
 
 from .config import FOCUS_WEIGHT, PREFIX_STEM_CHARS
 
@@ -174,7 +174,7 @@ class QuestionTerms:
         total = float(self.weights.sum())
         if total <= 0 or not text:
             return 0.0
-        columns = self.columns_of(passage_terms(text).table.vocabulary)
+        columns = self.columns_of(distinct_stems(text))
         held = np.zeros(len(self.stems), np.float32)
         held[columns[columns >= 0]] = 1.0
         return float(held @ self.weights / total)
