@@ -131,6 +131,7 @@ def junk_sentences(chunk: StoredChunk) -> np.ndarray:
     return furniture | _unanswering_sentences(chunk.text, spans)
 
 
+# Sentences whose furniture check is kept between questions (~400 bytes each: ~13 MB at most).
 @lru_cache(maxsize=PASSAGE_TERMS_CACHE * 8)
 def _is_junk(sentence: str) -> bool:
     """Whether one sentence is page furniture: a label, a credit, a byline, a stamp."""
