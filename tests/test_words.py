@@ -12,7 +12,7 @@ import pytest
 from newsqa.index import IndexBuilder, IndexReader
 from newsqa.index.store import DocumentWriter
 from newsqa.index.text import WORD
-from newsqa.index.words import CAPITAL, CONTENT, DATE, NUMBER, WORDS_FORMAT, WordTable
+from newsqa.index.words import CAPITAL, CONTENT, DATE, NUMBER, WORDS_FORMAT, WordTable, distinct_stems
 from newsqa.retrieval import QuestionAnswerer
 from newsqa.retrieval.terms import chunk_terms, passage_terms
 
@@ -44,6 +44,12 @@ def test_a_word_table_round_trips_through_its_blob():
     assert kinds["2023"] & DATE and kinds["Monday"] & DATE
     assert not kinds["that"] & CONTENT
     assert table.vocabulary[table.stem_index[words.index("cables")]] == "cabl"  # the keyword index's stem
+
+
+@pytest.mark.parametrize("text", [TEXT, "Harbour Bridge reopens", "The the THE: a title, a Title", "  ... "])
+def test_a_texts_distinct_stems_are_its_tables_vocabulary(text):
+    """A title's coverage reads `distinct_stems`, passages read their tables: the same stems."""
+    assert distinct_stems(text) == WordTable.of(text).vocabulary
 
 
 def test_an_empty_text_has_an_empty_table():
