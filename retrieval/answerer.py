@@ -140,9 +140,12 @@ class QuestionAnswerer:
         are searched elsewhere (`HybridRetriever.search`)."""
         snapshot = snapshot or self.reader.snapshot
         window = frame.window if frame is not None else None
+        # Weighed before the search: the keyword search beside it has read the statistics
+        # already, and is often still ranking when the dense search is done.
+        terms = self.terms(question, snapshot)
         passages = self.retriever.search(snapshot, question, vector, k=self.passages_examined(k), window=window,
                                          keyword_search=keyword_search)
-        return self.picker.pick(question, vector, passages, self.terms(question, snapshot), frame)
+        return self.picker.pick(question, vector, passages, terms, frame)
 
     def passages_examined(self, k: int) -> int:
         """How many passages are searched and scored for `k` answers: as many as for
