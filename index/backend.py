@@ -77,7 +77,7 @@ class IndexStorageWriter(Protocol):
 
     @property
     def vector_index(self) -> str:
-        """The vector index type in use (recorded in the manifest, e.g. "Flat")."""
+        """The vector index type in use (recorded in the manifest, e.g. "SQfp16")."""
 
     def sources(self) -> dict[str, SourceRecord]: ...
 

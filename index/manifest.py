@@ -34,7 +34,8 @@ class Manifest:
     storage_uri: str = ""
     # The embedding backend that built the index (indexes from before backends were torch's).
     backend: str = "torch"
-    # The FAISS index type of the largest vector segment ("Flat" exact, or e.g. "IVF1024,SQ8").
+    # The FAISS index type of the largest vector segment ("SQfp16" exhaustive, or e.g.
+    # "IVF1024,SQ8"); "Flat" (float32 exhaustive) in indexes written before float16 codes.
     vector_index: str = "Flat"
     # The article reader's version (`articles.READER_VERSION`) the stored text was read with
     # (0: from before it was recorded); another version re-reads every file.

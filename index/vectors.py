@@ -22,10 +22,15 @@ import numpy as np
 from .atomic import atomic_path, atomic_write, fsync_directory
 from .errors import IndexCorrupt
 
-# Segments up to this many vectors are searched exactly (IndexFlatIP: 1.5 KB a vector, a
-# scan of 20k takes ~1 ms); larger ones use IVF with 8-bit scalar quantisation (384 bytes
-# a vector, a quarter of flat), trained on the segment's own vectors.
+# Segments up to this many vectors are searched exhaustively (a scan of 20k takes ~0.7 ms);
+# larger ones use IVF with 8-bit scalar quantisation (384 bytes a vector, a quarter of
+# float32), trained on the segment's own vectors.
 APPROXIMATE_ABOVE = 20_000
+# The exhaustive segments' codes: float16, as the document store keeps the same vectors
+# (768 bytes a vector, half of float32's `IndexFlatIP`). A one-question scan reads every
+# vector, so it is bound by memory: half the bytes took a news index's 25,000 vectors from
+# 2.8 to 1.9 ms a question, with the same answers (docs/performance.md).
+EXHAUSTIVE_KIND = "SQfp16"
 # Size-tiered merging: when MERGE_FACTOR segments fall in the same size tier (powers of
 # MERGE_FACTOR), they are merged into one of the next tier. Each vector is rewritten
 # O(log n) times, and a small commit never rewrites a large segment.
@@ -58,7 +63,8 @@ class _Generation:
     name: str
     segments: list[str] = field(default_factory=list)
     deleted: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    # Per segment: {"count": vectors written, "type": "Flat" or the IVF factory string}.
+    # Per segment: {"count": vectors written, "type": its FAISS factory string}; "Flat"
+    # (float32 `IndexFlatIP`) in generations written before EXHAUSTIVE_KIND.
     info: dict[str, dict] = field(default_factory=dict)
 
 
@@ -152,10 +158,11 @@ class FaissVectorStore:
 
     @property
     def index_type(self) -> str:
-        """The FAISS index type of the largest segment: "Flat" (exact) or e.g. "IVF4096,SQ8"."""
+        """The FAISS index type of the largest segment: EXHAUSTIVE_KIND, e.g. "IVF4096,SQ8", or
+        "Flat" in an index written before float16 codes."""
         info = self._current.info
         if not self._current.segments:
-            return "Flat"
+            return EXHAUSTIVE_KIND
         largest = max(self._current.segments, key=lambda s: self._count(s, info))
         return str(info.get(largest, {}).get("type", "Flat"))
 
@@ -299,7 +306,8 @@ class FaissVectorStore:
 
         count = len(ids)
         if count <= APPROXIMATE_ABOVE:
-            kind, inner = "Flat", faiss.IndexFlatIP(self.dimension)
+            kind = EXHAUSTIVE_KIND
+            inner = faiss.index_factory(self.dimension, kind, faiss.METRIC_INNER_PRODUCT)
         else:
             nlist = _nlist(count)
             kind = f"IVF{nlist},SQ8"

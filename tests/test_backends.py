@@ -73,7 +73,7 @@ def test_a_question_gets_the_same_vector_alone_or_with_others(encoder):
 
 def test_manifest_records_backend_and_exact_index(seed_index):
     manifest = Manifest.load(seed_index)
-    assert (manifest.backend, manifest.vector_index) == ("onnx", "Flat")
+    assert (manifest.backend, manifest.vector_index) == ("onnx", "SQfp16")
 
 
 def test_index_from_torch_stays_usable_with_onnx(tmp_path, encoder, torch_encoder):
@@ -133,4 +133,4 @@ def test_stats_shows_backend_and_vector_index(cli_env, seed_index, monkeypatch):
     result = CliRunner().invoke(cli, ["stats", "--json"])
     assert result.exit_code == 0, result.output
     info = json.loads(result.output)
-    assert (info["backend"], info["vector_index"]) == ("onnx", "Flat")
+    assert (info["backend"], info["vector_index"]) == ("onnx", "SQfp16")

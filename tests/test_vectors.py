@@ -23,8 +23,26 @@ def test_add_commit_search_and_reopen(tmp_path):
     reader = FaissVectorStore(tmp_path, 16)
     reader.open(generation)
     hits = reader.search(data[7:8], 3)[0]
-    assert hits.ids[0] == 107 and hits.scores[0] == pytest.approx(1.0, abs=1e-5)
+    assert hits.ids[0] == 107 and hits.scores[0] == pytest.approx(1.0, abs=1e-3)  # float16 codes
     assert len(reader) == 50
+
+
+def test_an_exhaustive_segment_keeps_float16_codes_and_ranks_as_float32_does_to_their_rounding(tmp_path):
+    rng = np.random.default_rng(5)
+    data, queries = _unit(rng, 400, 64), _unit(rng, 20, 64)
+    store = FaissVectorStore(tmp_path, 64)
+    store.add(np.arange(400), data)
+    reader = FaissVectorStore(tmp_path, 64)
+    reader.open(store.commit())
+    assert reader.index_type == vectors_module.EXHAUSTIVE_KIND
+    (segment,) = tmp_path.glob("seg-*.faiss")
+    assert segment.stat().st_size < 400 * 64 * 4 * 0.6  # half of float32's bytes, and a header
+    exact = queries @ data.T
+    for query, scores in zip(queries, exact):
+        hits = reader.search(query[None], 10)[0]
+        # float32's scores, to float16's rounding: a swap only between near-ties
+        assert np.allclose(hits.scores, scores[hits.ids], atol=1e-3)
+        assert scores[hits.ids].min() >= np.sort(scores)[-10] - 2e-3
 
 
 def test_uncommitted_changes_are_invisible_and_old_generation_stays_readable(tmp_path):
