@@ -31,15 +31,21 @@ TERM_COUNTS_KEPT = 100_000
 @dataclass(frozen=True)
 class WindowChunks:
     """The ids of the chunks inside one published-date window: an array for FAISS's
-    selector and a set for filtering keyword hits."""
+    selector and a set for filtering keyword hits (both empty when `everything`)."""
 
     ids: np.ndarray
     members: frozenset[int]
     everything: bool  # every chunk of the generation is inside (asked as of today): no filter
 
 
+_NO_IDS = np.zeros(0, np.int64)
+_NO_IDS.flags.writeable = False
+
+
 @functools.lru_cache(maxsize=16)
 def _window_chunks(documents: DocumentReader, generation: int, window: PublishedWindow) -> WindowChunks:
+    if not documents.any_published_outside(window):  # every article inside: no chunk id is read
+        return WindowChunks(_NO_IDS, frozenset(), True)
     ids = documents.chunk_ids_in(window)
     ids.flags.writeable = False
     return WindowChunks(ids, frozenset(ids.tolist()), len(ids) == documents.chunk_count())

@@ -330,6 +330,13 @@ class DocumentReader:
         return np.fromiter((row[0] for row in rows), np.int64)
 
     @_locked
+    def any_published_outside(self, window: PublishedWindow) -> bool:
+        """Whether an article was published outside `window` (undated ones are inside). Reads
+        the articles alone: as of today, the usual answer is no, and no chunk need be read."""
+        where, values = _window_clause(window)
+        return bool(self.db.execute(f"SELECT EXISTS(SELECT 1 FROM articles a WHERE NOT {where})", values).fetchone()[0])
+
+    @_locked
     def chunk_count(self) -> int:
         """How many chunks the index holds."""
         return self._count_chunks()

@@ -49,6 +49,10 @@ def _titles(snapshot, ids) -> set[str]:
     (PublishedWindow(until="2024-05-20"), {"march", "may", "undated"}),
     (PublishedWindow(since="2024-05-20", until="2024-05-20"), {"may", "undated"}),
     (PublishedWindow(since="2025-01-01"), {"undated"}),
+    # bounds that leave every article inside (as of today), and one day short of that
+    (PublishedWindow(since="2024-03-04", until="2024-07-01"), {"march", "may", "july", "undated"}),
+    (PublishedWindow(until="2026-12-31"), {"march", "may", "july", "undated"}),
+    (PublishedWindow(until="2024-06-30"), {"march", "may", "undated"}),
 ])
 def test_dense_and_keyword_search_keep_to_the_published_window(dated_index, encoder, window, expected):
     snapshot = IndexReader(dated_index).snapshot
