@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import sqlite3
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,7 @@ class WindowChunks:
     everything: bool  # every chunk of the generation is inside (asked as of today): no filter
 
 
+_WINDOW_LOCK = threading.Lock()
 _NO_IDS = np.zeros(0, np.int64)
 _NO_IDS.flags.writeable = False
 
@@ -85,8 +87,10 @@ class FaissSqliteStorage:
         return None if inside.everything else inside
 
     def chunks_in(self, window: PublishedWindow) -> WindowChunks:
-        """The chunks inside `window`, remembered per generation (questions of one day share them)."""
-        return _window_chunks(self.documents, self.generation, window)
+        """The chunks inside `window`, remembered per generation (questions of one day share them).
+        Found once: the keyword search beside a question's dense search waits for them."""
+        with _WINDOW_LOCK:
+            return _window_chunks(self.documents, self.generation, window)
 
     def chunks(self, chunk_ids: Sequence[int]) -> dict[int, StoredChunk]:
         return self.documents.chunks(chunk_ids)

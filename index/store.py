@@ -46,6 +46,9 @@ CREATE TABLE IF NOT EXISTS sources(
     indexed_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sources_article ON sources(article_id);
+-- A published-date window is checked on this index alone (it covers the condition), not on
+-- the articles' rows, which hold their text.
+CREATE INDEX IF NOT EXISTS articles_published ON articles(published);
 CREATE TABLE IF NOT EXISTS chunks(
     id INTEGER PRIMARY KEY,
     article_id INTEGER NOT NULL REFERENCES articles(id),
@@ -326,7 +329,7 @@ class DocumentReader:
         """Ids of every chunk whose article was published inside `window` (undated included)."""
         where, values = _window_clause(window)
         rows = self.db.execute(
-            f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {where}", values)
+            f"SELECT c.id FROM chunks c WHERE c.article_id IN (SELECT a.id FROM articles a WHERE {where})", values)
         return np.fromiter((row[0] for row in rows), np.int64)
 
     @_locked
