@@ -23,7 +23,8 @@ import numpy as np
 
 from .dates import PublishedWindow
 from .errors import IndexCorrupt, IndexWriteFailed
-from .text import FTS5_TOKENIZER, keyword_terms
+from .keyword_scores import PostingsBm25
+from .text import FTS5_TOKENIZER, fts5_stem, keyword_terms
 from .words import WORDS_FORMAT, WordTable
 
 SCHEMA = """
@@ -119,6 +120,10 @@ def _window_clause(window: PublishedWindow) -> tuple[str, tuple[str, ...]]:
 def _has_column(db: sqlite3.Connection, table: str, column: str) -> bool:
     """Whether `table` has `column` (an index written by an earlier version may lack it)."""
     return any(row[1] == column for row in db.execute(f"PRAGMA table_info({table})"))
+
+
+def _has_table(db: sqlite3.Connection, table: str) -> bool:
+    return db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone() is not None
 
 
 def _word_blob(text: str) -> bytes:
@@ -228,6 +233,9 @@ class DocumentReader:
             self.db.execute("SELECT count(*) FROM meta").fetchone()
             self._titled = _has_column(self.db, "chunk_text", "title")
             self._worded = _has_column(self.db, "chunks", "words")
+            # FTS5's ranking of the passage text, computed from its postings (keyword_scores.py);
+            # a store without row sizes (none that newsqa writes) is ranked by FTS5 alone.
+            self._postings_bm25 = PostingsBm25(self.db) if _has_table(self.db, "chunk_text_docsize") else None
         except sqlite3.OperationalError as error:
             if _is_disk_error(error):  # a full or failing disk, not a broken file
                 self._disk_failed(error)
@@ -301,10 +309,14 @@ class DocumentReader:
         """Chunk ids ranked by BM25 for the content words of `query` (higher is better);
         only ids in `allowed` when it is given. With `title_weight` > 0 the article's title is
         a second field, its BM25 counting that much against the passage text's 1.0."""
-        terms = keyword_terms(query)
+        terms = keyword_terms(query)[:64]
         if not terms or k <= 0:
             return []
-        match = " OR ".join('"' + term.replace('"', '""') + '"' for term in terms[:64])
+        if title_weight <= 0 and self._postings_bm25 is not None:
+            stems = [fts5_stem(term) for term in terms]
+            if None not in stems:  # each word one token, as the query below would match it
+                return self._postings_bm25.search(stems, k, allowed)
+        match = " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
         if title_weight > 0 and self._titled:
             rank = f"bm25(chunk_text, 1.0, {float(title_weight)!r})"
         else:  # the passage text alone (a column filter that holds for either layout)
