@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from newsqa.index import IndexBuilder, keyword_terms
+from newsqa.index import IndexBuilder, keyword_scores, keyword_terms
 from newsqa.index.store import DocumentReader
 from newsqa.index.text import fts5_stem, stem_words
 
@@ -93,3 +93,11 @@ def test_fts5_stems_are_the_tokens_the_keyword_index_stores(slice_store):
     # PyStemmer's porter stems these otherwise (what the quote picker matches words by).
     assert fts5_stem("technology") == "technolog" and stem_words(["technology"]) == ["technologi"]
     assert fts5_stem("covid_19") is None and fts5_stem("Éclair") == "eclair"
+
+
+def test_a_small_postings_cache_ranks_the_same(slice_store, monkeypatch):
+    monkeypatch.setattr(keyword_scores, "POSTINGS_CACHE_ROWS", 20)  # most words' postings evicted
+    store = slice_store[1] / "store.sqlite"
+    reader = DocumentReader(store)
+    for question in QUESTIONS[:60] * 2:
+        assert reader.keyword_search(question, 30) == fts5_ranking(store, question, 30), question
