@@ -21,8 +21,7 @@ from .text import STOPWORDS, WORD, stem_words
 
 # The stored table's format. Bump it when these rules or `text.py`'s change: a stored table of
 # another format is ignored (recomputed when read) and rewritten by the next indexing run.
-# 2: stems are FTS5's own tokens (1 had PyStemmer's porter stems, other for "-logy", "-bly" words).
-WORDS_FORMAT = 2
+WORDS_FORMAT = 1
 
 # Kind bits, one byte per word.
 CONTENT, CAPITAL, NUMBER, DATE = 1, 2, 4, 8

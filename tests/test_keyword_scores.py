@@ -90,9 +90,8 @@ def test_fts5_stems_are_the_tokens_the_keyword_index_stores(slice_store):
         stored = {term for term, in db.execute("SELECT term FROM temp.terms")}
     words = keyword_terms(DEPARTURES)
     assert {fts5_stem(word) for word in words} <= stored
-    # Porter's own C code, which FTS5 follows, departs from his paper here; the quote picker's
-    # stems are FTS5's too.
-    assert fts5_stem("technology") == "technolog" and stem_words(["technology", "assembly"]) == ["technolog", "assembl"]
+    # PyStemmer's porter stems these otherwise (what the quote picker matches words by).
+    assert fts5_stem("technology") == "technolog" and stem_words(["technology"]) == ["technologi"]
     assert fts5_stem("covid_19") is None and fts5_stem("Éclair") == "eclair"
 
 

@@ -12,8 +12,7 @@ from newsqa.index.text import WORD
 NEWS = ("Mayor Ingrid Vasquez cut the ribbon on Monday; Russia's delegation, led by Li Hongzhong, "
         "arrived in Pyongyang. Françoise Dupré-Müller called it “a blow to the façade” of Zürich's old "
         "town, and the Øresund ferries' naïve timetable a fiasco. Costs rose 40% to 1,200 million: "
-        "running, runners, generously-funded relaxation, an AI hub, U.S. ties, OK'd plans; the "
-        "technology assembly apologised incredibly for its biology apology, revved and doxxed "
+        "running, runners, generously-funded relaxation, an AI hub, U.S. ties, OK'd plans "
         + "x" * 70 + ".")
 
 
