@@ -9,7 +9,7 @@ the ranking is the same (tests compare them). The rows' sizes are read once per 
 committed to the store.
 
 Only the passage text is ranked this way, for words FTS5's tokenizer reads as one token each
-(`text.fts5_stem`); `DocumentReader.keyword_search` hands any other query (a title weight, a
+(`text.fts5_stems`); `DocumentReader.keyword_search` hands any other query (a title weight, a
 word such as "covid_19") to FTS5's own `bm25()`.
 """
 

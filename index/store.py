@@ -24,7 +24,7 @@ import numpy as np
 from .dates import PublishedWindow
 from .errors import IndexCorrupt, IndexWriteFailed
 from .keyword_scores import PostingsBm25
-from .text import FTS5_TOKENIZER, fts5_stem, keyword_terms
+from .text import FTS5_TOKENIZER, fts5_stems, keyword_terms
 from .words import WORDS_FORMAT, WordTable
 
 SCHEMA = """
@@ -313,7 +313,7 @@ class DocumentReader:
         if not terms or k <= 0:
             return []
         if title_weight <= 0 and self._postings_bm25 is not None:
-            stems = [fts5_stem(term) for term in terms]
+            stems = fts5_stems(terms)
             if None not in stems:  # each word one token, as the query below would match it
                 return self._postings_bm25.search(stems, k, allowed)
         match = " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)

@@ -3,13 +3,16 @@
 Keyword search (FTS5 in the document store) and the quote picker's word overlap
 (retrieval/quotes.py) must cut, fold and stem words the same way, or a question word found
 by one is missed by the other. tests/test_text.py checks these rules against what FTS5's
-tokenizer itself stores. They agree on Latin-script text; known gaps elsewhere: FTS5 keeps
-Greek accents and writes a final sigma as σ, and porter-stems words holding "ß" differently.
+tokenizer itself stores. They agree on Latin-script text but for a few words FTS5's porter
+stems as Porter's own C code does ("technology", "assembly", "trekked": 87 of news_dev's
+61,858 words), whose index counts `stem_words` misses; elsewhere FTS5 keeps Greek accents and
+writes a final sigma as σ, and porter-stems words holding "ß" differently. `fts5_stems` gives
+FTS5's own tokens, for the keyword ranking; stemming every word that way was measured and not
+kept (docs/quality.md, sixteenth session).
 """
 
 from __future__ import annotations
 
-import functools
 import re
 import sqlite3
 import threading
@@ -57,8 +60,9 @@ def fold(word: str) -> str:
 
 
 def _stemmer() -> Stemmer.Stemmer:
-    """A porter stemmer per thread (PyStemmer's are not thread-safe); the original Porter
-    algorithm, as FTS5's `porter` tokenizer uses, so stems match the keyword index's."""
+    """A porter stemmer per thread (PyStemmer's are not thread-safe): the original Porter
+    algorithm, as FTS5's `porter` tokenizer uses but for the departures of Porter's C code
+    (`fts5_stems`)."""
     stemmer = getattr(_local, "stemmer", None)
     if stemmer is None:
         stemmer = _local.stemmer = Stemmer.Stemmer("porter")
@@ -70,32 +74,51 @@ _STEM_BYTES = (3, 64)
 
 
 class _Fts5Tokenizer:
-    """FTS5's own tokenizer (`FTS5_TOKENIZER`), run on one word at a time in a private
-    in-memory table: the tokens a keyword query for the word matches, by construction."""
+    """FTS5's own tokenizer (`FTS5_TOKENIZER`), run on words in a private in-memory table (one
+    row a word, rolled back): the tokens a keyword query for each word matches, by construction.
+    About 30 us for one word, 3 us a word in batches of a hundred."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(":memory:", check_same_thread=False)
+        self._db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
         self._db.execute(f"CREATE VIRTUAL TABLE word USING fts5(text, tokenize = '{FTS5_TOKENIZER}')")
         self._db.execute("CREATE VIRTUAL TABLE word_tokens USING fts5vocab(word, instance)")
 
-    def tokens(self, word: str) -> tuple[str, ...]:
+    def tokens(self, words: Sequence[str]) -> list[tuple[str, ...]]:
+        found: list[list[str]] = [[] for _ in words]
         with self._lock:
-            self._db.execute("INSERT INTO word(rowid, text) VALUES (1, ?)", (word,))
-            tokens = tuple(term for term, in self._db.execute("SELECT term FROM word_tokens ORDER BY offset"))
-            self._db.execute("DELETE FROM word WHERE rowid = 1")
-        return tokens
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany("INSERT INTO word(rowid, text) VALUES (?, ?)", enumerate(words))
+                for term, row in self._db.execute("SELECT term, doc FROM word_tokens ORDER BY doc, offset"):
+                    found[row].append(term)
+            finally:
+                self._db.execute("ROLLBACK")
+        return [tuple(tokens) for tokens in found]
 
 
 _FTS5_TOKENIZER = _Fts5Tokenizer()
+# Each word's FTS5 token, "" for a word FTS5 reads as none or several; emptied when full.
+_TOKEN_OF: dict[str, str] = {}
+TOKEN_CACHE = 50_000
 
 
-@functools.lru_cache(maxsize=16384)
-def fts5_stem(word: str) -> str | None:
-    """The one token FTS5's tokenizer makes of `word` (its porter stem, folded), or None when
-    it makes none or several ("covid_19"). About 25 us a word uncached."""
-    tokens = _FTS5_TOKENIZER.tokens(word)
-    return tokens[0] if len(tokens) == 1 else None
+def fts5_stems(words: Sequence[str]) -> list[str | None]:
+    """The one token FTS5's tokenizer makes of each of `words` (its porter stem, folded), or
+    None where it makes none or several ("covid_19"): the terms a keyword query for them
+    matches. `stem_words` agrees but for words where FTS5's porter follows Porter's own C code
+    ("technology" -> "technolog", "assembly" -> "assembl"; "technologi", "assembli" there).
+    Words not seen before are tokenized together, in one batch."""
+    known = [_TOKEN_OF.get(word) for word in words]
+    if None in known:
+        unknown = list(dict.fromkeys(word for word, token in zip(words, known) if token is None))
+        learned = {word: tokens[0] if len(tokens) == 1 else ""
+                   for word, tokens in zip(unknown, _FTS5_TOKENIZER.tokens(unknown))}
+        if len(_TOKEN_OF) + len(learned) > TOKEN_CACHE:
+            _TOKEN_OF.clear()
+        _TOKEN_OF.update(learned)
+        known = [learned[word] if token is None else token for word, token in zip(words, known)]
+    return [token or None for token in known]
 
 
 def stem_words(words: Sequence[str]) -> list[str]:
