@@ -5,8 +5,8 @@ FTS5's own `bm25()` reads the size and the hits of each matching row one at a ti
 match 5,000 of them). Here each query word's postings come from an `fts5vocab` view in one
 statement, and the rows are scored together in numpy with FTS5's formula, term by term in the
 query's order and with its operations in its order, so the scores are FTS5's to the bit and
-the ranking is the same (tests compare them). The rows' sizes are read once per change
-committed to the store.
+the ranking is the same (tests compare them). The rows' sizes are read once, and then those
+of the rows each commit to the store adds.
 
 Only the passage text is ranked this way, for words FTS5's tokenizer reads as one token each
 (`text.fts5_stems`); `DocumentReader.keyword_search` hands any other query (a title weight, a
@@ -32,10 +32,9 @@ POSTINGS_CACHE_ROWS = 500_000
 _POSTINGS = "SELECT group_concat(doc) FROM temp.chunk_instances WHERE term = ? AND col = 'text'"
 
 
-def _row_sizes(blobs: Sequence[bytes]) -> np.ndarray:
-    """Tokens per row, all columns together, from FTS5's `docsize` records (a big-endian
-    varint of 7-bit groups per column, the high bit set on all but a varint's last byte)."""
-    data = np.frombuffer(b"".join(blobs), np.uint8)
+def _varints(data: np.ndarray) -> np.ndarray:
+    """The values of a run of SQLite varints (big-endian groups of 7 bits, the high bit set on
+    all but a varint's last byte; none here needs the 9-byte form)."""
     ends = np.flatnonzero(data < 0x80)
     starts = np.concatenate(([0], ends[:-1] + 1))
     lengths = ends - starts + 1
@@ -43,8 +42,14 @@ def _row_sizes(blobs: Sequence[bytes]) -> np.ndarray:
     for offset in range(int(lengths.max(initial=0))):
         more = lengths > offset
         values[more] = (values[more] << 7) | (data[starts[more] + offset] & 0x7F)
+    return values
+
+
+def _row_sizes(blobs: Sequence[bytes]) -> np.ndarray:
+    """Tokens per row, all columns together, from FTS5's `docsize` records (a varint a column)."""
+    data = np.frombuffer(b"".join(blobs), np.uint8)
     row_of_byte = np.repeat(np.arange(len(blobs)), [len(blob) for blob in blobs])
-    return np.bincount(row_of_byte[ends], weights=values, minlength=len(blobs))
+    return np.bincount(row_of_byte[data < 0x80], weights=_varints(data), minlength=len(blobs))
 
 
 class PostingsBm25:
@@ -56,7 +61,9 @@ class PostingsBm25:
                    "USING fts5vocab(main, chunk_text, instance)")
         db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunk_vocab USING fts5vocab(main, chunk_text, col)")
         self._version: int | None = None
+        self._schema: int | None = None
         self._rows = 0
+        self._sizes = np.zeros(0)  # tokens per rowid, all columns (rows deleted since keep theirs)
         self._norm = np.zeros(0)  # per rowid: K1 * (1 - B + B * size / average size)
         self._postings: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._cached_rows = 0
@@ -97,20 +104,31 @@ class PostingsBm25:
         return [pair for _, pair in zip(range(k), ranked)]
 
     def _refresh(self) -> None:
-        """Reread the rows' sizes when another connection has committed since the last read."""
+        """Follow commits of other connections: the sizes of the rows added since the last read
+        (ids only grow: chunk ids are never reused), and the row count and total size as FTS5
+        keeps them (its averages record), which account for deleted rows too. A schema change
+        (the keyword table rebuilt in place) rereads every row."""
         version = self.db.execute("PRAGMA data_version").fetchone()[0]
         if version == self._version:
             return
-        rows = self.db.execute("SELECT id, sz FROM chunk_text_docsize").fetchall()
-        ids = np.fromiter((row[0] for row in rows), np.int64, len(rows))
-        sizes = np.zeros(int(ids.max(initial=-1)) + 1)
-        sizes[ids] = _row_sizes([row[1] for row in rows])
-        average = sizes.sum() / len(rows) if rows else 1.0
-        self._norm = K1 * (1 - B + B * sizes / average)
-        self._rows = len(rows)
+        schema = self.db.execute("PRAGMA schema_version").fetchone()[0]
+        if schema != self._schema:
+            self._sizes = np.zeros(0)
+        rows = self.db.execute("SELECT id, sz FROM chunk_text_docsize WHERE id >= ?", (len(self._sizes),)).fetchall()
+        if rows:
+            ids = np.fromiter((row[0] for row in rows), np.int64, len(rows))
+            sizes = np.zeros(max(int(ids.max()) + 1, len(self._sizes)))
+            sizes[:len(self._sizes)] = self._sizes
+            sizes[ids] = _row_sizes([row[1] for row in rows])
+            self._sizes = sizes
+        averages = self.db.execute("SELECT block FROM chunk_text_data WHERE id = 1").fetchone()
+        counts = _varints(np.frombuffer(averages[0] if averages else b"", np.uint8))
+        self._rows = int(counts[0]) if len(counts) else 0
+        average = float(counts[1:].sum()) / self._rows if self._rows else 1.0
+        self._norm = K1 * (1 - B + B * self._sizes / average)
         self._postings.clear()
         self._cached_rows = 0
-        self._version = version
+        self._version, self._schema = version, schema
 
     def _postings_of(self, stem: str) -> tuple[np.ndarray, np.ndarray]:
         """The row ids holding `stem` in their text, and how often each does."""

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from newsqa.index import IndexBuilder, keyword_scores, keyword_terms
-from newsqa.index.store import DocumentReader
-from newsqa.index.text import fts5_stems, stem_words
+from newsqa.index.store import DocumentReader, DocumentWriter
+from newsqa.index.text import FTS5_TOKENIZER, fts5_stems, stem_words
 
 SLICE = Path(__file__).resolve().parent / "fixtures" / "xquad_en_slice"
 QUESTIONS = [json.loads(line)["question"] for line in (SLICE / "questions.jsonl").read_text().splitlines()]
@@ -102,3 +102,16 @@ def test_a_small_postings_cache_ranks_the_same(slice_store, monkeypatch):
     reader = DocumentReader(store)
     for question in QUESTIONS[:60] * 2:
         assert reader.keyword_search(question, 30) == fts5_ranking(store, question, 30), question
+
+
+def test_a_reader_open_while_the_keyword_table_is_rebuilt_reads_every_size_again(slice_store):
+    store = slice_store[1] / "store.sqlite"
+    with sqlite3.connect(store) as db:  # the layout before titles were a keyword field
+        rows = db.execute("SELECT rowid, text FROM chunk_text").fetchall()
+        db.executescript(f"DROP TABLE chunk_text; CREATE VIRTUAL TABLE chunk_text USING fts5(text, tokenize = '{FTS5_TOKENIZER}');")
+        db.executemany("INSERT INTO chunk_text(rowid, text) VALUES (?, ?)", rows)
+    reader = DocumentReader(store)
+    question = QUESTIONS[0]
+    assert reader.keyword_search(question, 30) == fts5_ranking(store, question, 30)
+    DocumentWriter(store).close()  # the upgrade: the same rows, each now longer by its title
+    assert reader.keyword_search(question, 30) == fts5_ranking(store, question, 30)
