@@ -59,7 +59,6 @@ class PostingsBm25:
         self.db = db
         db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunk_instances "
                    "USING fts5vocab(main, chunk_text, instance)")
-        db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunk_vocab USING fts5vocab(main, chunk_text, col)")
         self._version: int | None = None
         self._schema: int | None = None
         self._rows = 0
@@ -72,23 +71,20 @@ class PostingsBm25:
         """Row ids ranked as `bm25(chunk_text)` ranks a match of the words whose FTS5 tokens are
         `stems` in the text column (higher is better, ties by row id), with their scores; only ids in
         `allowed` when it is given."""
-        self.db.execute("BEGIN")  # one snapshot of the store for sizes, counts and postings
+        self.db.execute("BEGIN")  # one snapshot of the store for sizes and postings
         try:
             self._refresh()
-            distinct = sorted(set(stems))
-            marks = ",".join("?" * len(distinct))
-            hits = dict(self.db.execute(
-                f"SELECT term, doc FROM temp.chunk_vocab WHERE col = 'text' AND term IN ({marks})", distinct))
-            postings = {stem: self._postings_of(stem) for stem in distinct if stem in hits}
+            postings = {stem: self._postings_of(stem) for stem in set(stems)}
         finally:
             self.db.execute("COMMIT")
         scores = np.zeros(len(self._norm))
         matched = np.zeros(len(self._norm), bool)
         for stem in stems:  # in the query's order, as FTS5 adds up its phrases
-            if stem not in postings:
-                continue
             ids, frequency = postings[stem]
-            idf = math.log((self._rows - hits[stem] + 0.5) / (hits[stem] + 0.5))
+            if not len(ids):
+                continue
+            # The rows holding the word: FTS5's count of the phrase's matches, for its IDF.
+            idf = math.log((self._rows - len(ids) + 0.5) / (len(ids) + 0.5))
             idf = idf if idf > 0.0 else 1e-6
             scores[ids] += idf * ((frequency * (K1 + 1.0)) / (frequency + self._norm[ids]))
             matched[ids] = True

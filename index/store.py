@@ -122,10 +122,6 @@ def _has_column(db: sqlite3.Connection, table: str, column: str) -> bool:
     return any(row[1] == column for row in db.execute(f"PRAGMA table_info({table})"))
 
 
-def _has_table(db: sqlite3.Connection, table: str) -> bool:
-    return db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone() is not None
-
-
 def _word_blob(text: str) -> bytes:
     return WordTable.of(text).to_blob()
 
@@ -233,9 +229,8 @@ class DocumentReader:
             self.db.execute("SELECT count(*) FROM meta").fetchone()
             self._titled = _has_column(self.db, "chunk_text", "title")
             self._worded = _has_column(self.db, "chunks", "words")
-            # FTS5's ranking of the passage text, computed from its postings (keyword_scores.py);
-            # a store without row sizes (none that newsqa writes) is ranked by FTS5 alone.
-            self._postings_bm25 = PostingsBm25(self.db) if _has_table(self.db, "chunk_text_docsize") else None
+            # FTS5's ranking of the passage text, computed from its postings (keyword_scores.py).
+            self._postings_bm25 = PostingsBm25(self.db)
         except sqlite3.OperationalError as error:
             if _is_disk_error(error):  # a full or failing disk, not a broken file
                 self._disk_failed(error)
@@ -312,7 +307,7 @@ class DocumentReader:
         terms = keyword_terms(query)[:64]
         if not terms or k <= 0:
             return []
-        if title_weight <= 0 and self._postings_bm25 is not None:
+        if title_weight <= 0:
             stems = fts5_stems(terms)
             if None not in stems:  # each word one token, as the query below would match it
                 return self._postings_bm25.search(stems, k, allowed)

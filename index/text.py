@@ -13,6 +13,7 @@ kept (docs/quality.md, sixteenth session).
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 import threading
@@ -97,7 +98,12 @@ class _Fts5Tokenizer:
         return [tuple(tokens) for tokens in found]
 
 
-_FTS5_TOKENIZER = _Fts5Tokenizer()
+@functools.cache
+def _fts5_tokenizer() -> _Fts5Tokenizer:
+    """The one tokenizer table, made at the first keyword search rather than at import."""
+    return _Fts5Tokenizer()
+
+
 # Each word's FTS5 token, "" for a word FTS5 reads as none or several; emptied when full.
 _TOKEN_OF: dict[str, str] = {}
 TOKEN_CACHE = 50_000
@@ -113,7 +119,7 @@ def fts5_stems(words: Sequence[str]) -> list[str | None]:
     if None in known:
         unknown = list(dict.fromkeys(word for word, token in zip(words, known) if token is None))
         learned = {word: tokens[0] if len(tokens) == 1 else ""
-                   for word, tokens in zip(unknown, _FTS5_TOKENIZER.tokens(unknown))}
+                   for word, tokens in zip(unknown, _fts5_tokenizer().tokens(unknown))}
         if len(_TOKEN_OF) + len(learned) > TOKEN_CACHE:
             _TOKEN_OF.clear()
         _TOKEN_OF.update(learned)

@@ -71,7 +71,8 @@ def city_names(path: Path) -> list[str]:
     with the other names of cities of `ALIASED_CITY_POPULATION` or more.
 
     Each record is cut to its names as it is parsed: the whole records (every city's names in
-    every language) took 75 MiB at their peak against 32 so, and a process's peak stays."""
+    every language) took 75 MiB at their peak, against 32 MiB cut as they are parsed, and a
+    process's peak stays."""
     def names_of(record: dict) -> dict | list[str]:
         if "geonameid" not in record:  # the outer object: geonameid -> record
             return record
