@@ -40,7 +40,7 @@ from newsqa.retrieval.features import QuestionProfile, SentenceFeatures, Sentenc
 from newsqa.retrieval.hybrid import RetrievedPassage
 from newsqa.retrieval.places import place_words
 from newsqa.retrieval.quotes import NOVEL_WORDS, Quote, QuotePicker, _asks, _choices, _is_junk
-from newsqa.retrieval.ranker import LinearRanker
+from newsqa.retrieval.ranker import LinearRanker, shipped_ranker
 from newsqa.retrieval.terms import QuestionTerms, chunk_terms
 from newsqa.retrieval.timeframe import TimeFrame
 
@@ -209,12 +209,13 @@ def variant_picker(name: str, value: str | None, vectors: VectorCache) -> QuoteP
         return QuotePicker()
     if name == "headline":
         return HeadlinePicker(vectors, float(value or 0.0))
-    picker = QuotePicker()
     if name == "support":
         featurizer = SupportFeaturizer()
+        picker = QuotePicker(ranker=SupportRanker(shipped_ranker(), featurizer, float(value or 0.1)))
         picker.featurizer = featurizer
-        picker._ranker = SupportRanker(picker.ranker, featurizer, float(value or 0.1))
-    elif name == "quiz-intro":
+        return picker
+    picker = QuotePicker()
+    if name == "quiz-intro":
         picker.featurizer = QuizIntroFeaturizer()
     elif name == "standalone":
         picker.featurizer = StandaloneFeaturizer(vectors, mix=value == "mix")
