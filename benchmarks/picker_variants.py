@@ -1,4 +1,4 @@
-"""Quote-picking variants measured against the shipped picker (seventeenth session; none kept).
+"""Quote-picking variants measured against the shipped picker (seventeenth and eighteenth sessions; none kept).
 
 Each eval set named is answered as `newsqa eval` answers it (as of each question's `as_of`, 5
 answers, the not-found rule in force, one question at a time) by the shipped answerer and by
@@ -11,6 +11,10 @@ passage_hit@5 (docs/quality.md, "Seventeenth session"):
 - `support WEIGHT`: redundancy: a sentence's candidate answers (the names, numbers or dates the
   question asks for) counted in the passages of other articles among those examined;
   WEIGHT x log(1 + that count) is added to the sentence's score;
+- `support-dated WEIGHT:DAYS` (eighteenth session): the same, counting only dated articles
+  published within DAYS of the candidate's own (dated) article, so undated sets are untouched;
+- `title-answer WEIGHT` (eighteenth session): WEIGHT is added to a sentence holding a candidate
+  answer that its article's title holds too;
 - `quiz-intro`: the line that introduces a quiz (just before its first question with options,
   without a sentence's closing punctuation) is never quoted;
 - `standalone alone|mix`: each sentence's vector embedded on its own instead of pooled from its
@@ -27,13 +31,14 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 
 from newsqa.bot.app import NewsqaApp
 from newsqa.bot.settings import load_settings
-from newsqa.index import IndexBuilder, IndexReader, StoredChunk, StoredSentence
+from newsqa.index import IndexBuilder, IndexReader, StoredChunk, StoredSentence, iso_date, keyword_terms, stem_words
 from newsqa.retrieval import QuestionAnswerer
 from newsqa.retrieval.evaluation import evaluate, load_questions
 from newsqa.retrieval.features import QuestionProfile, SentenceFeatures, SentenceFeaturizer, _PassageWords
@@ -117,16 +122,17 @@ class HeadlinePicker(QuotePicker):
         return sorted(quotes, key=lambda q: -q.score)
 
 
-class SupportFeaturizer(SentenceFeaturizer):
-    """The shipped features, and per sentence the support its candidate answers find in the
-    other articles' passages (read by `SupportRanker` right after)."""
+class AnswerBonusFeaturizer(SentenceFeaturizer):
+    """The shipped features, and per sentence a bonus computed from its candidate answers (the
+    names, numbers or dates the question asks for, not said by it), read by `BonusRanker` right
+    after. Subclasses say what a candidate answer earns (`bonuses`)."""
 
-    support = np.zeros(0, np.float32)
+    bonus = np.zeros(0, np.float32)
 
     def features(self, profile: QuestionProfile, query_vector: np.ndarray,
                  passages: Sequence[RetrievedPassage]) -> SentenceFeatures:
         features = super().features(profile, query_vector, passages)
-        self.support = np.zeros(len(features.matrix), np.float32)
+        self.bonus = np.zeros(len(features.matrix), np.float32)
         kind = profile.kind
         if kind not in ("name", "number", "date") or not len(features.matrix):
             return features
@@ -140,24 +146,62 @@ class SupportFeaturizer(SentenceFeaturizer):
         if profile.place is not None:
             answer = answer & np.concatenate([place_words(text.words, profile.place) for text in texts])
         stems = [stem for text in texts for stem in text.stems]
-        article = np.repeat([chunk.article_id for chunk in chunks], [text.size for text in texts])
-        articles: dict[str, set[int]] = {}
-        for n in np.flatnonzero(answer):
-            articles.setdefault(stems[n], set()).add(int(article[n]))
-        for n in np.flatnonzero(answer):
+        passage = np.repeat(np.arange(len(chunks)), [text.size for text in texts])
+        candidates = [(int(n), stems[n], int(passage[n])) for n in np.flatnonzero(answer)]
+        for (n, _, _), value in zip(candidates, self.bonuses(candidates, chunks)):
             row = int(words.rows_of[n])
-            self.support[row] = max(self.support[row], math.log1p(len(articles[stems[n]]) - 1))
+            self.bonus[row] = max(self.bonus[row], value)
         return features
 
+    def bonuses(self, candidates: Sequence[tuple[int, str, int]], chunks: Sequence[StoredChunk]) -> list[float]:
+        """Per candidate answer (word index, stem, passage index): what it adds to its sentence."""
+        raise NotImplementedError
 
-class SupportRanker:
-    """The shipped ranker's scores plus `weight` times the featurizer's support."""
 
-    def __init__(self, ranker: LinearRanker, featurizer: SupportFeaturizer, weight: float) -> None:
+class SupportFeaturizer(AnswerBonusFeaturizer):
+    """Support: log(1 + the other articles among the passages examined that hold the same
+    candidate answer); with `days`, only dated articles published within that many days of the
+    candidate's own (which must be dated) count: reports of the same news."""
+
+    def __init__(self, days: float | None = None) -> None:
+        super().__init__()
+        self.days = days
+
+    def bonuses(self, candidates: Sequence[tuple[int, str, int]], chunks: Sequence[StoredChunk]) -> list[float]:
+        day = [iso_date(chunk.published) for chunk in chunks]
+        day = [date.fromisoformat(d) if d else None for d in day]
+        holders: dict[str, set[int]] = {}
+        for _, stem, passage in candidates:
+            holders.setdefault(stem, set()).add(passage)
+        values = []
+        for _, stem, passage in candidates:
+            own = chunks[passage].article_id
+            others = {chunks[p].article_id for p in holders[stem]} - {own}
+            if self.days is not None:
+                near = {chunks[p].article_id for p in holders[stem] if day[p] is not None and day[passage] is not None
+                        and abs((day[p] - day[passage]).days) <= self.days}
+                others &= near
+            values.append(math.log1p(len(others)))
+        return values
+
+
+class TitleAnswerFeaturizer(AnswerBonusFeaturizer):
+    """1 for a sentence holding a candidate answer that its article's title holds too
+    ("Trump charged with 34 felony counts" confirms the "34" of a sentence below it)."""
+
+    def bonuses(self, candidates: Sequence[tuple[int, str, int]], chunks: Sequence[StoredChunk]) -> list[float]:
+        titles = [frozenset(stem_words(keyword_terms(chunk.title))) for chunk in chunks]
+        return [1.0 if stem in titles[passage] else 0.0 for _, stem, passage in candidates]
+
+
+class BonusRanker:
+    """The shipped ranker's scores plus `weight` times the featurizer's bonus."""
+
+    def __init__(self, ranker: LinearRanker, featurizer: AnswerBonusFeaturizer, weight: float) -> None:
         self.ranker, self.featurizer, self.weight = ranker, featurizer, weight
 
     def score(self, matrix: np.ndarray) -> np.ndarray:
-        return self.ranker.score(matrix) + self.weight * self.featurizer.support
+        return self.ranker.score(matrix) + self.weight * self.featurizer.bonus
 
 
 class QuizIntroFeaturizer(SentenceFeaturizer):
@@ -209,9 +253,11 @@ def variant_picker(name: str, value: str | None, vectors: VectorCache) -> QuoteP
         return QuotePicker()
     if name == "headline":
         return HeadlinePicker(vectors, float(value or 0.0))
-    if name == "support":
-        featurizer = SupportFeaturizer()
-        picker = QuotePicker(ranker=SupportRanker(shipped_ranker(), featurizer, float(value or 0.1)))
+    if name in ("support", "support-dated", "title-answer"):
+        weight, _, days = (value or "0.1").partition(":")
+        featurizer = (TitleAnswerFeaturizer() if name == "title-answer"
+                      else SupportFeaturizer(float(days or 7) if name == "support-dated" else None))
+        picker = QuotePicker(ranker=BonusRanker(shipped_ranker(), featurizer, float(weight)))
         picker.featurizer = featurizer
         return picker
     picker = QuotePicker()
@@ -228,7 +274,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("datasets", type=Path, nargs="+")
     parser.add_argument("--variant", nargs="+", required=True, metavar=("NAME", "VALUE"),
-                        help="headline MARGIN | support WEIGHT | quiz-intro | standalone alone|mix")
+                        help="headline MARGIN | support WEIGHT | support-dated WEIGHT:DAYS | title-answer WEIGHT | "
+                             "quiz-intro | standalone alone|mix")
     args = parser.parse_args()
     name, value = args.variant[0], (args.variant[1] if len(args.variant) > 1 else None)
     app = NewsqaApp(load_settings())
