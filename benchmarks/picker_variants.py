@@ -3,7 +3,7 @@
 Each eval set named is answered as `newsqa eval` answers it (as of each question's `as_of`, 5
 answers, the not-found rule in force, one question at a time) by the shipped answerer and by
 one with a variant picker, and each row prints quote_hit@1 / quote chars / passage_hit@1 /
-passage_hit@5 (docs/quality.md, "Seventeenth session"):
+passage_hit@5 (docs/quality-log.md, "Seventeenth session"; docs/quality.md, "Tried and not kept"):
 
 - `headline MARGIN`: the article's title is a candidate quote of the article's best-placed
   passage (its own vector, embedded when first met; the passage's other features), and is

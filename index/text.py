@@ -8,7 +8,7 @@ stems as Porter's own C code does ("technology", "assembly", "trekked": 87 of ne
 61,858 words), whose index counts `stem_words` misses; elsewhere FTS5 keeps Greek accents and
 writes a final sigma as σ, and porter-stems words holding "ß" differently. `fts5_stems` gives
 FTS5's own tokens, for the keyword ranking; stemming every word that way was measured and not
-kept (docs/quality.md, sixteenth session).
+kept (docs/quality-log.md, "Sixteenth session").
 """
 
 from __future__ import annotations
