@@ -168,8 +168,7 @@ class SupportFeaturizer(AnswerBonusFeaturizer):
         self.days = days
 
     def bonuses(self, candidates: Sequence[tuple[int, str, int]], chunks: Sequence[StoredChunk]) -> list[float]:
-        day = [iso_date(chunk.published) for chunk in chunks]
-        day = [date.fromisoformat(d) if d else None for d in day]
+        day = [date.fromisoformat(iso) if (iso := iso_date(chunk.published)) else None for chunk in chunks]
         holders: dict[str, set[int]] = {}
         for _, stem, passage in candidates:
             holders.setdefault(stem, set()).add(passage)
