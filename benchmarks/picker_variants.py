@@ -43,7 +43,6 @@ from newsqa.retrieval import QuestionAnswerer
 from newsqa.retrieval.evaluation import evaluate, load_questions
 from newsqa.retrieval.features import QuestionProfile, SentenceFeatures, SentenceFeaturizer, _PassageWords
 from newsqa.retrieval.hybrid import RetrievedPassage
-from newsqa.retrieval.places import place_words
 from newsqa.retrieval.quotes import NOVEL_WORDS, Quote, QuotePicker, _asks, _choices, _is_junk
 from newsqa.retrieval.ranker import LinearRanker, shipped_ranker
 from newsqa.retrieval.terms import QuestionTerms, chunk_terms
@@ -133,18 +132,13 @@ class AnswerBonusFeaturizer(SentenceFeaturizer):
                  passages: Sequence[RetrievedPassage]) -> SentenceFeatures:
         features = super().features(profile, query_vector, passages)
         self.bonus = np.zeros(len(features.matrix), np.float32)
-        kind = profile.kind
-        if kind not in ("name", "number", "date") or not len(features.matrix):
+        if profile.kind not in ("name", "number", "date") or not len(features.matrix):
             return features
         chunks = [p.chunk for p in passages]
         texts = [chunk_terms(chunk) for chunk in chunks]
         sentences = [s for chunk in chunks for s in chunk.sentences]
         words = _PassageWords.of(texts, chunks, sentences, features.passage_of, profile)
-        novel = words.content & (words.columns < 0) & ~words.said & words.inside
-        answer = (novel & words.capital & ~words.first & ~words.date if kind == "name"
-                  else novel & words.number & ~words.date if kind == "number" else novel & words.date)
-        if profile.place is not None:
-            answer = answer & np.concatenate([place_words(text.words, profile.place) for text in texts])
+        answer = words.novel(profile, texts, chunks).answer
         stems = [stem for text in texts for stem in text.stems]
         passage = np.repeat(np.arange(len(chunks)), [text.size for text in texts])
         candidates = [(int(n), stems[n], int(passage[n])) for n in np.flatnonzero(answer)]
@@ -172,16 +166,13 @@ class SupportFeaturizer(AnswerBonusFeaturizer):
         holders: dict[str, set[int]] = {}
         for _, stem, passage in candidates:
             holders.setdefault(stem, set()).add(passage)
-        values = []
-        for _, stem, passage in candidates:
-            own = chunks[passage].article_id
-            others = {chunks[p].article_id for p in holders[stem]} - {own}
-            if self.days is not None:
-                near = {chunks[p].article_id for p in holders[stem] if day[p] is not None and day[passage] is not None
-                        and abs((day[p] - day[passage]).days) <= self.days}
-                others &= near
-            values.append(math.log1p(len(others)))
-        return values
+        def counts(other: int, passage: int) -> bool:
+            return self.days is None or (day[other] is not None and day[passage] is not None
+                                         and abs((day[other] - day[passage]).days) <= self.days)
+
+        return [math.log1p(len({chunks[other].article_id for other in holders[stem] if counts(other, passage)}
+                               - {chunks[passage].article_id}))
+                for _, stem, passage in candidates]
 
 
 class TitleAnswerFeaturizer(AnswerBonusFeaturizer):

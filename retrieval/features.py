@@ -123,25 +123,14 @@ class SentenceFeaturizer:
         presence = np.zeros((total_rows, len(terms.stems)), np.float32)
         hit = matched & inside
         presence[rows_of[hit], words.columns[hit]] = 1.0
-        novel = words.content & ~matched & ~words.said & inside
-        novel_name = novel & words.capital & ~words.first & ~words.date  # "Monday" is not a name
-        novel_number = novel & words.number & ~words.date  # "2021" is a year, not a count
-        novel_date = novel & words.date
+        novel = words.novel(profile, texts, chunks)
         near = self._near(matched, NEAR_TOKENS, words.low, words.high)
-        kind = profile.kind
-        answer = (novel_name if kind == "name" else novel_number if kind == "number"
-                  else novel_date if kind == "date" else np.zeros(len(rows_of), bool))
-        if profile.place is not None:  # "which state": a state's name, not any name
-            answer = answer & np.concatenate([place_words(text.words, profile.place) for text in texts])
-        elif profile.title:  # "which movie": a quoted title, where the candidates quote any
-            titles = answer & np.concatenate([title_words(chunk.text, text.offsets) for chunk, text in zip(chunks, texts)])
-            answer = titles if titles.any() else answer
 
         def per_sentence(flags: np.ndarray) -> np.ndarray:
             return np.bincount(rows_of[flags & inside], minlength=total_rows).astype(np.float32)
 
         content_count = per_sentence(words.content)
-        novel_count = per_sentence(novel)
+        novel_count = per_sentence(novel.any)
         weights = terms.weights
         total = float(weights.sum())
         # Products per passage, as the scores were measured (a product over all rows at once
@@ -173,8 +162,8 @@ class SentenceFeaturizer:
             "bigrams": self._bigrams(profile, words.columns, words.content, rows_of, inside, total_rows),
             "rank_prior": per_passage[passage_of, 1], "keyword": per_passage[passage_of, 2],
             "novel_share": novel_share, "novel_words": np.log1p(novel_count),
-            "type_match": per_sentence(answer) > 0, "type_match_near": per_sentence(answer & near) > 0,
-            "novel_name": per_sentence(novel_name) > 0, "novel_number": per_sentence(novel_number) > 0,
+            "type_match": per_sentence(novel.answer) > 0, "type_match_near": per_sentence(novel.answer & near) > 0,
+            "novel_name": per_sentence(novel.name) > 0, "novel_number": per_sentence(novel.number) > 0,
             "question_mark": question_mark, "log_chars": np.log(np.maximum(chars, 1.0)) / math.log(400),
             "article_opening": opening, "echo": coverage * (1.0 - novel_share),
         }
@@ -220,6 +209,16 @@ class SentenceFeaturizer:
 
 
 @dataclass(frozen=True)
+class NovelWords:
+    """Per word of the passages: what it holds beyond the question's words."""
+
+    any: np.ndarray  # a content word the question does not say
+    name: np.ndarray  # ... capitalised, not opening its sentence, not a day ("Monday" is no name)
+    number: np.ndarray  # ... a number that is not a year ("2021" is no count)
+    answer: np.ndarray  # ... of the kind the question asks for: a candidate answer
+
+
+@dataclass(frozen=True)
 class _PassageWords:
     """The words of several passages end to end, each with its sentence's row (rows run on
     from passage to passage) and what the question makes of it."""
@@ -260,3 +259,21 @@ class _PassageWords:
                    *(np.concatenate([getattr(text, flag) for text in texts])
                      for flag in ("content", "capital", "number", "date")),
                    first, word_base[passage_of_word], word_base[passage_of_word + 1])
+
+    def novel(self, profile: QuestionProfile, texts: Sequence[PassageTerms],
+              chunks: Sequence[StoredChunk]) -> NovelWords:
+        """The words new to the question, and among them the candidate answers: a name for a
+        name question (a place of the kind asked for "which state"; a quoted title, where any is
+        quoted, for "which movie"), a number for "how many", a date for "when"."""
+        novel = self.content & (self.columns < 0) & ~self.said & self.inside
+        name = novel & self.capital & ~self.first & ~self.date
+        number = novel & self.number & ~self.date
+        kind = profile.kind
+        answer = (name if kind == "name" else number if kind == "number"
+                  else novel & self.date if kind == "date" else np.zeros(len(novel), bool))
+        if profile.place is not None:  # "which state": a state's name, not any name
+            answer = answer & np.concatenate([place_words(text.words, profile.place) for text in texts])
+        elif profile.title:  # "which movie": a quoted title, where the candidates quote any
+            titles = answer & np.concatenate([title_words(chunk.text, text.offsets) for chunk, text in zip(chunks, texts)])
+            answer = titles if titles.any() else answer
+        return NovelWords(novel, name, number, answer)
