@@ -21,6 +21,12 @@ running the real QuotePicker and QuestionAnswerer with the fitted ranker:
   its candidates (a softmax over them, the recency bonus as a fixed offset, echoes and scrape
   junk left out, as the picker leaves them), L2-pulled towards the hand-set weights by L;
   cross-set and per half of news_dev;
+- `--within L`: the passages ordered by the hand-set ranker as shipped, and the quote of each
+  chosen among its own sentences by a linear model fitted on that choice alone (a softmax over
+  each passage's quotable sentences where some hold the answer and some do not, L2-pulled
+  towards the hand-set weights by L; a neighbour joins the chosen sentence by the hand-set
+  scores, as shipped); `--within-features answer` (default) fits only the signals that say
+  whether a sentence answers (`WITHIN_FEATURES`), `all` every sentence-level signal;
 - `--search`: the linear model's weights fitted on the figures themselves: a coordinate search
   from zero (`--search-from hand-set`: from the hand-set weights) over a grid of values, each
   setting scored by the real picker and answerer on the sets fitted on (their mean
@@ -38,11 +44,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import pickle
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -59,7 +66,8 @@ from newsqa.retrieval.answerer import PASSAGES_PER_ANSWER, clean_question
 from newsqa.retrieval.evaluation import TOP_K, EvalQuestion, QualityReport, answer_in, load_questions, score_answer_set
 from newsqa.retrieval.features import FEATURES, QuestionProfile, SentenceFeatures, SentenceFeaturizer
 from newsqa.retrieval.hybrid import HybridRetriever, RetrievedPassage
-from newsqa.retrieval.quotes import NOVEL_WORDS, QuotePicker, junk_sentences
+from newsqa.retrieval.quotes import (COS_SENTENCE, NOVEL_WORDS, QuotePicker, _best_quotable, _relative_spans,
+                                     _unanswering_sentences, junk_sentences)
 from newsqa.retrieval.ranker import RANKER_FILE, LinearRanker
 from newsqa.retrieval.terms import QuestionTerms
 from newsqa.retrieval.timeframe import TimeFrame, time_frame
@@ -203,6 +211,97 @@ def fit_listwise(parts: Sequence[Sequence[Case]], pull: float) -> LinearRanker:
                         fitted.astype(np.float32), 0.0)
 
 
+# What `--within-features answer` fits: the signals that vary between the sentences of one
+# passage and say whether a sentence holds what is asked (length, "?", the article's opening and
+# the echo count are left out: they say how a sentence looks, and set apart one set's answers).
+WITHIN_FEATURES = ("cos_sentence", "cos_gap", "coverage", "coverage_gap", "bigrams", "novel_share", "novel_words",
+                   "type_match", "type_match_near", "novel_name", "novel_number")
+
+
+def _passage_choices(case: Case) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """Per passage of a question whose quotable sentences both hold and miss the answer: their
+    features, labels and weight (each question weighing 1 over its passages)."""
+    quotable = case.features[:, NOVEL_WORDS] > 0
+    quotable &= ~np.concatenate([junk_sentences(p.chunk) for p in case.passages] or [np.zeros(0, bool)])
+    groups = []
+    for passage in range(len(case.passages)):
+        rows = (case.computed.passage_of == passage) & quotable
+        labels = case.labels[rows] == 1
+        if labels.any() and not labels.all():
+            groups.append((case.features[rows], labels))
+    return [(x, y, 1.0 / len(groups)) for x, y in groups]
+
+
+def fit_within(parts: Sequence[Sequence[Case]], pull: float, features: Sequence[str] | None) -> LinearRanker:
+    """A linear model choosing the quote within one passage: the likelihood that the softmax
+    over a passage's quotable sentences picks one holding the answer (each part weighing the
+    same), over `features` (None: all; the others keep their hand-set weights), L2-pulled
+    towards the hand-set weights by `pull`."""
+    groups = [[g for case in cases for g in _passage_choices(case)] for cases in parts]
+    scale = np.vstack([x for group in groups for x, _, _ in group]).std(axis=0)
+    scale[scale == 0] = 1.0
+    groups = [[(x / scale, y, w) for x, y, w in group] for group in groups if group]
+    totals = [sum(w for _, _, w in group) for group in groups]
+    free = np.isin(FEATURES, features) if features is not None else np.ones(len(FEATURES), bool)
+    start = LinearRanker.hand_set().weights.astype(np.float64) * scale
+
+    def loss(values: np.ndarray) -> tuple[float, np.ndarray]:
+        weights = start.copy()
+        weights[free] = values
+        value, gradient = pull * float((weights - start) @ (weights - start)), 2 * pull * (weights - start)
+        for group, total in zip(groups, totals):
+            for x, y, w in group:
+                scores = x @ weights
+                every, held = logsumexp(scores), logsumexp(scores[y])
+                value += w * (every - held) / total
+                gradient += w * (np.exp(scores - every) @ x - np.exp(scores[y] - held) @ x[y]) / total
+        return value, gradient[free]
+
+    fitted = start.copy()
+    fitted[free] = minimize(loss, start[free].copy(), jac=True, method="L-BFGS-B", options={"maxiter": 300}).x
+    return LinearRanker(FEATURES, np.zeros(len(FEATURES), np.float32), scale.astype(np.float32),
+                        fitted.astype(np.float32), 0.0)
+
+
+class ChooserPicker(QuotePicker):
+    """The shipped picker with each passage's quote chosen by another model (`chooser`): the
+    passages keep the order of the ranker's best quotable sentence, and a neighbour joins the
+    chosen sentence by the ranker's scores, as shipped."""
+
+    def __init__(self, ranker: LinearRanker, chooser: LinearRanker, **picker_args) -> None:
+        super().__init__(ranker, **picker_args)
+        self.chooser = chooser
+
+    def pick(self, question, query_vector, passages, terms=None, frame=None):
+        terms = terms if terms is not None else QuestionTerms.of(question)
+        profile = QuestionProfile.of(question, terms)
+        features = self.featurizer.features(profile, query_vector, passages)
+        ranked = self.ranker.score(features.matrix).astype(np.float64)
+        chosen = self.chooser.score(features.matrix).astype(np.float64)
+        total = float(terms.weights.sum())
+        quotes = []
+        for index, passage in enumerate(passages):
+            rows = np.flatnonzero(features.passage_of == index)
+            if not len(rows):
+                continue
+            chunk = passage.chunk
+            scores, choice = ranked[rows].copy(), chosen[rows].copy()
+            never = (features.matrix[rows, NOVEL_WORDS] == 0) | _unanswering_sentences(chunk.text, _relative_spans(chunk))
+            scores[never] = -math.inf
+            order = _best_quotable(chunk, scores)
+            if order is None:
+                continue
+            choice[~np.isfinite(scores)] = -math.inf
+            best = _best_quotable(chunk, choice)
+            if best is None:
+                best = order
+            scores[~np.isfinite(choice)] = -math.inf
+            quote = self._quote(passage, best, scores, features.presence[index], profile, total,
+                                cosine=features.matrix[rows, COS_SENTENCE])
+            quotes.append(self._with_recency(replace(quote, score=float(np.max(scores))), frame))
+        return sorted(quotes, key=lambda q: -q.score)
+
+
 # The coordinate search (--search): the weights it sets, the values it tries for each (the
 # sentence cosine's weight stays at the hand-set 3.0), and its rounds over all of them.
 # `bigrams` is left out: the question's word pairs are what a sentence restating the question
@@ -276,9 +375,12 @@ class StoredFeatures:
         return self.by_passages[id(passages)]
 
 
-def score(dataset: Dataset, cases: Sequence[Case], ranker: LinearRanker | TreeRanker, picker_args: dict | None = None) -> QualityReport:
-    """`newsqa eval`'s figures for `cases`, answered with `ranker`."""
-    picker = QuotePicker(ranker, **(picker_args or {}))
+def score(dataset: Dataset, cases: Sequence[Case], ranker: LinearRanker | TreeRanker, picker_args: dict | None = None,
+          chooser: LinearRanker | None = None) -> QualityReport:
+    """`newsqa eval`'s figures for `cases`, answered with `ranker` (and each passage's quote
+    chosen by `chooser`, when given)."""
+    picker = (QuotePicker(ranker, **(picker_args or {})) if chooser is None
+              else ChooserPicker(ranker, chooser, **(picker_args or {})))
     picker.featurizer = StoredFeatures(cases)  # type: ignore[assignment]
     answerer = QuestionAnswerer(dataset.reader, encoder=None, picker=picker)  # type: ignore[arg-type]
     outcomes = []
@@ -354,6 +456,13 @@ def main() -> None:
     parser.add_argument("--listwise", type=float, nargs="*", default=[], metavar="PULL",
                         help="Also fit listwise (softmax per question) linear rankers with these pulls towards "
                              "the hand-set weights, cross-set and per half of the dated sets.")
+    parser.add_argument("--within", type=float, nargs="*", default=[], metavar="PULL",
+                        help="Also fit the choice of the quote within a passage alone (the passages in the "
+                             "hand-set order) with these pulls towards the hand-set weights, cross-set and per "
+                             "half of the dated sets.")
+    parser.add_argument("--within-features", choices=("answer", "all"), default="answer",
+                        help="The signals --within fits: those that say a sentence answers (WITHIN_FEATURES), "
+                             "or every one.")
     parser.add_argument("--search", action="store_true",
                         help="Also fit the linear weights by a coordinate search on the figures, cross-set, "
                              "per half of the dated sets and on all sets.")
@@ -421,6 +530,19 @@ def main() -> None:
         for dataset, train, test, name in dated_halves(datasets):
             print(row(f"listwise, pull {pull}, {dataset.name} halves (fit on the others + {name}, "
                       f"scored on the other weeks)", score(dataset, test, fit_listwise(train, pull))), flush=True)
+    within_features = WITHIN_FEATURES if args.within_features == "answer" else None
+    for pull in args.within:
+        label = f"quote within a passage, {args.within_features} signals, pull {pull}"
+        for held, others, names in cross_sets(datasets):
+            chooser = fit_within(others, pull, within_features)
+            print(row(f"{label}, cross-set (fit on {names})", score(held, held.cases, hand, chooser=chooser)),
+                  flush=True)
+            print(f"  {label}, fit on {names}: " + ", ".join(
+                f"{n} {w:+.2f}" for n, w in zip(FEATURES, chooser.weights / chooser.scale) if abs(w) > 0.005),
+                  file=sys.stderr)
+        for dataset, train, test, name in dated_halves(datasets):
+            print(row(f"{label}, {dataset.name} halves (fit on the others + {name}, scored on the other weeks)",
+                      score(dataset, test, hand, chooser=fit_within(train, pull, within_features))), flush=True)
     if args.search or args.save == "search":
         for held, others, names in cross_sets(datasets):
             parts = [(d, d.cases) for d in datasets if d is not held]
