@@ -130,7 +130,7 @@ class SentenceFeaturizer:
             return np.bincount(rows_of[flags & inside], minlength=total_rows).astype(np.float32)
 
         content_count = per_sentence(words.content)
-        novel_count = per_sentence(novel.any)
+        novel_count = per_sentence(novel.unsaid)
         weights = terms.weights
         total = float(weights.sum())
         # Products per passage, as the scores were measured (a product over all rows at once
@@ -212,7 +212,7 @@ class SentenceFeaturizer:
 class NovelWords:
     """Per word of the passages: what it holds beyond the question's words."""
 
-    any: np.ndarray  # a content word the question does not say
+    unsaid: np.ndarray  # a content word the question does not say
     name: np.ndarray  # ... capitalised, not opening its sentence, not a day ("Monday" is no name)
     number: np.ndarray  # ... a number that is not a year ("2021" is no count)
     answer: np.ndarray  # ... of the kind the question asks for: a candidate answer
