@@ -15,7 +15,7 @@ import argparse
 import itertools
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -43,11 +43,13 @@ class CachedRetriever(HybridRetriever):
         self.cache: dict[tuple[str, PublishedWindow | None], list[RetrievedPassage]] = {}
 
     def search(self, snapshot: IndexSnapshot, question: str, query_vector: np.ndarray,
-               k: int = 8, window: PublishedWindow | None = None) -> list[RetrievedPassage]:
+               k: int = 8, window: PublishedWindow | None = None,
+               keyword_search: Callable[[], dict[int, float]] | None = None) -> list[RetrievedPassage]:
         key = (question, window)
         found = self.cache.get(key)
         if found is None:
-            found = self.cache[key] = super().search(snapshot, question, query_vector, MAX_PASSAGES, window)
+            found = self.cache[key] = super().search(snapshot, question, query_vector, MAX_PASSAGES, window,
+                                                     keyword_search=keyword_search)
         return found[:k]
 
 
