@@ -46,13 +46,19 @@ FEATURES: tuple[str, ...] = (
 _ASKS_NUMBER = re.compile(r"\bhow (many|much|long|old|far|large|big|often|high|tall|fast)\b|"
                           r"\bwhat (number|percentage|percent|share|amount|rate|price|age)\b", re.I)
 _ASKS_DATE = re.compile(r"\bwhen\b|\b(what|which) (year|date|day|month|time|decade|century)\b", re.I)
-# "what" alone asks for anything (a thing, an act, a reason), rarely a name: no kind.
-_ASKS_NAME = re.compile(r"\bwho(m|se)?\b|\bwhich\b|\bwhere\b|\bname\b", re.I)
+# "what" alone asks for anything (a thing, an act, a reason), rarely a name: no kind. "what"
+# before a word for a named body or place asks what "which" would ("what company", "what
+# political party", "what U.S. state"), unless that word is a verb's object ("what makes a city").
+_NAMED_THING = (r"team|company|firm|brand|party|country|nation|state|city|town|county|province|island|river|"
+                r"university|college|club|airline|agency|organi[sz]ation|newspaper|league|band|network")
+_ASKS_NAME = re.compile(r"\bwho(m|se)?\b|\bwhich\b|\bwhere\b|\bname\b|"
+                        r"\bwhat\s+(?:(?!(?:is|was|are|were|do|does|did|can|could|will|would|has|have|had|makes?|made)\b)"
+                        rf"[\w.-]+\s+)?(?:{_NAMED_THING})s?\b", re.I)
 
 
 def answer_kind(question: str) -> str | None:
     """"number", "date", "name" or None: the kind of thing the question asks for ("who",
-    "which", "where" or a name: a name; "what" alone: none)."""
+    "which", "where", "what company" or a name: a name; "what" alone: none)."""
     if _ASKS_NUMBER.search(question):
         return "number"
     if _ASKS_DATE.search(question):
