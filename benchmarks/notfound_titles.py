@@ -17,23 +17,17 @@ third, as `notfound_transfer.py` does (docs/quality-log.md, "Nineteenth session"
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
-from newsqa.bot.app import NewsqaApp
-from newsqa.bot.settings import load_settings
 from newsqa.retrieval import QuestionAnswerer
 from newsqa.retrieval.answerer import clean_question
 from newsqa.retrieval.config import MIN_RELEVANCE
 from newsqa.retrieval.evaluation import TOP_K, answer_in
-from tune_quality import CachedEncoder, Dataset, open_dataset
+from notfound_transfer import open_sets, transfer
+from tune_quality import CachedEncoder, Dataset
 
 TITLE_SIGNALS = ("title_cos", "title_cos_max")
 GATES = (0.0, 0.1, 0.15, 0.2, 0.25, 0.3)
-FOREIGN_REJECTED = 0.80
 
 
 class TitleVectors:
@@ -70,51 +64,29 @@ def signals(index: Dataset, asked: Dataset, encoder: CachedEncoder, titles: Titl
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sets", type=Path, nargs=3)
-    args = parser.parse_args()
-    app = NewsqaApp(load_settings())
-    datasets = {d.name: d for d in (open_dataset(app, path) for path in args.sets)}
-    encoder = CachedEncoder(app.encoder, [clean_question(q.question) for d in datasets.values() for q in d.questions])
+    app, datasets, encoder = open_sets(__doc__.splitlines()[0])
     titles = TitleVectors(app.encoder)
-    rows = {(i, n): signals(datasets[i], datasets[n], encoder, titles) for i in datasets for n in datasets}
+    rows = {index: {name: signals(datasets[index], datasets[name], encoder, titles) for name in datasets}
+            for index in datasets}
     print("| index | questions | relevance | title_cos | title_cos_max |\n|---|---|---|---|---|")
-    for (index, name), part in rows.items():
-        means = [np.mean([r[k] for r in part]) for k in ("relevance", *TITLE_SIGNALS)]
-        print(f"| {index} | {name} | " + " | ".join(f"{m:.3f}" for m in means) + " |")
+    for index in rows:
+        for name, part in rows[index].items():
+            means = [np.mean([r[k] for r in part]) for k in ("relevance", *TITLE_SIGNALS)]
+            print(f"| {index} | {name} | " + " | ".join(f"{m:.3f}" for m in means) + " |")
     for signal in TITLE_SIGNALS:
         print(f"\nrelevance >= {MIN_RELEVANCE} and {signal} >= c: per index, own answerable lost (answer in the "
               "top 5) / each foreign set rejected")
         for gate in GATES:
             cells = []
-            for index in datasets:
+            for index in rows:
                 def fails(r: dict) -> bool:
                     return r["relevance"] < MIN_RELEVANCE or r[signal] < gate
-                lost = np.mean([fails(r) and r["hit"] for r in rows[(index, index)]])
-                rejected = [np.mean([fails(r) for r in rows[(index, name)]]) for name in datasets if name != index]
+                lost = np.mean([fails(r) and r["hit"] for r in rows[index][index]])
+                rejected = [np.mean([fails(r) for r in rows[index][name]]) for name in rows if name != index]
                 cells.append(f"{index} {lost:.1%} / " + " / ".join(f"{v:.1%}" for v in rejected))
             print(f"  c = {gate}: " + "; ".join(cells))
-    print(f"\nlogistic regression over relevance and title_cos, fitted on two indexes (cut: {FOREIGN_REJECTED:.0%} "
-          "of their foreign questions rejected), applied to the third:")
-    features = ("relevance", "title_cos")
-    for held in datasets:
-        fitted = [name for name in datasets if name != held]
-        pairs = [(i, n) for i in fitted for n in fitted]
-
-        def matrix(index: str, name: str) -> np.ndarray:
-            return np.asarray([[r[f] for f in features] for r in rows[(index, name)]], float)
-
-        x = np.concatenate([matrix(i, n) for i, n in pairs])
-        y = np.concatenate([np.full(len(rows[(i, n)]), i == n) for i, n in pairs])
-        mean, std = x.mean(axis=0), x.std(axis=0) + 1e-9
-        model = LogisticRegression(max_iter=5000, class_weight="balanced").fit((x - mean) / std, y)
-        score = lambda m: model.decision_function((m - mean) / std)  # noqa: E731
-        cut = max(float(np.quantile(score(matrix(i, n)), FOREIGN_REJECTED)) for i, n in pairs if i != n)
-        own = score(matrix(held, held))
-        lost = np.mean([s < cut and r["hit"] for s, r in zip(own, rows[(held, held)])])
-        rejected = {n: float(np.mean(score(matrix(held, n)) < cut)) for n in datasets if n != held}
-        print(f"  index {held}: own lost {lost:.1%}; foreign rejected "
-              + ", ".join(f"{k} {v:.1%}" for k, v in rejected.items()))
+    print("\nlogistic regression over relevance and title_cos, as notfound_transfer.py fits its rules:")
+    transfer(rows, ("relevance", "title_cos"))
 
 
 if __name__ == "__main__":
