@@ -49,11 +49,13 @@ _ASKS_DATE = re.compile(r"\bwhen\b|\b(what|which) (year|date|day|month|time|deca
 # "what" alone asks for anything (a thing, an act, a reason), rarely a name: no kind. "what"
 # before a word for a named body or place asks what "which" would ("what company", "what
 # political party", "what U.S. state"), unless that word is a verb's object ("what makes a city").
-_NAMED_THING = (r"team|company|firm|brand|party|country|nation|state|city|town|county|province|island|river|"
-                r"university|college|club|airline|agency|organi[sz]ation|newspaper|league|band|network")
+_NAMED_THINGS = ("team", "company", "firm", "brand", "party", "country", "nation", "state", "city", "town", "county",
+                 "province", "island", "river", "university", "college", "club", "airline", "agency", "organization",
+                 "organisation", "newspaper", "league", "band", "network")
+_NAMED_THING = "|".join(word[:-1] + "(?:y|ies)" if word.endswith("y") else word + "s?" for word in _NAMED_THINGS)
 _ASKS_NAME = re.compile(r"\bwho(m|se)?\b|\bwhich\b|\bwhere\b|\bname\b|"
                         r"\bwhat\s+(?:(?!(?:is|was|are|were|do|does|did|can|could|will|would|has|have|had|makes?|made)\b)"
-                        rf"[\w.-]+\s+)?(?:{_NAMED_THING})s?\b", re.I)
+                        rf"[\w.-]+\s+)?(?:{_NAMED_THING})\b", re.I)
 
 
 def answer_kind(question: str) -> str | None:

@@ -328,7 +328,7 @@ def test_the_answer_kind_follows_the_question_word():
     # "what" before a named body or place asks what "which" would; not before a verb's object
     ("What company agreed to end the lawsuit?", "name"), ("What political party won the seat?", "name"),
     ("What U.S. state passed the law?", "name"), ("What makes city life costly?", None),
-    ("What did the company say?", None),
+    ("What did the company say?", None), ("What countries signed the treaty?", "name"),
 ])
 def test_only_questions_that_ask_for_a_name_want_one(question, kind):
     """"What" asks for anything (an act, a cause): a new name in a sentence is no cue there,
