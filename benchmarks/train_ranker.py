@@ -185,63 +185,17 @@ def _choice_rows(case: Case, picker: QuotePicker) -> tuple[np.ndarray, np.ndarra
     return case.features[quotable], labels, recency[passage_of[quotable]] if len(recency) else np.zeros(0)
 
 
-def fit_listwise(parts: Sequence[Sequence[Case]], pull: float) -> LinearRanker:
-    """A linear ranker maximising, per question, the likelihood that the softmax over its
-    candidate sentences picks one holding the answer (each part weighing the same), with an L2
+def fit_choices(parts: Sequence[Sequence[tuple[np.ndarray, np.ndarray, np.ndarray | float, float]]], pull: float,
+                features: Sequence[str] | None = None) -> LinearRanker:
+    """A linear ranker maximising, per choice, the likelihood that the softmax over its
+    candidate sentences picks one holding the answer: each choice (features, labels, a fixed
+    offset added to the scores, weight) weighing its weight within its part, each part the same;
+    only `features` are fitted (None: all; the others keep their hand-set weights), with an L2
     pull of strength `pull` towards the hand-set weights (scipy's L-BFGS)."""
-    picker = QuotePicker(LinearRanker.hand_set())
-    groups = [[rows for case in cases if (rows := _choice_rows(case, picker)) is not None] for cases in parts]
-    scale = np.vstack([x for group in groups for x, _, _ in group]).std(axis=0)
+    scale = np.vstack([x for part in parts for x, _, _, _ in part]).std(axis=0)
     scale[scale == 0] = 1.0
-    groups = [[(x / scale, y, offset) for x, y, offset in group] for group in groups if group]
-    start = LinearRanker.hand_set().weights.astype(np.float64) * scale
-
-    def loss(weights: np.ndarray) -> tuple[float, np.ndarray]:
-        value, gradient = pull * float((weights - start) @ (weights - start)), 2 * pull * (weights - start)
-        for group in groups:
-            for x, y, offset in group:
-                scores = x @ weights + offset
-                every, held = logsumexp(scores), logsumexp(scores[y])
-                value += (every - held) / len(group)
-                gradient += (np.exp(scores - every) @ x - np.exp(scores[y] - held) @ x[y]) / len(group)
-        return value, gradient
-
-    fitted = minimize(loss, start.copy(), jac=True, method="L-BFGS-B", options={"maxiter": 300}).x
-    return LinearRanker(FEATURES, np.zeros(len(FEATURES), np.float32), scale.astype(np.float32),
-                        fitted.astype(np.float32), 0.0)
-
-
-# What `--within-features answer` fits: the signals that vary between the sentences of one
-# passage and say whether a sentence holds what is asked (length, "?", the article's opening and
-# the echo count are left out: they say how a sentence looks, and set apart one set's answers).
-WITHIN_FEATURES = ("cos_sentence", "cos_gap", "coverage", "coverage_gap", "bigrams", "novel_share", "novel_words",
-                   "type_match", "type_match_near", "novel_name", "novel_number")
-
-
-def _passage_choices(case: Case) -> list[tuple[np.ndarray, np.ndarray, float]]:
-    """Per passage of a question whose quotable sentences both hold and miss the answer: their
-    features, labels and weight (each question weighing 1 over its passages)."""
-    quotable = case.features[:, NOVEL_WORDS] > 0
-    quotable &= ~np.concatenate([junk_sentences(p.chunk) for p in case.passages] or [np.zeros(0, bool)])
-    groups = []
-    for passage in range(len(case.passages)):
-        rows = (case.computed.passage_of == passage) & quotable
-        labels = case.labels[rows] == 1
-        if labels.any() and not labels.all():
-            groups.append((case.features[rows], labels))
-    return [(x, y, 1.0 / len(groups)) for x, y in groups]
-
-
-def fit_within(parts: Sequence[Sequence[Case]], pull: float, features: Sequence[str] | None) -> LinearRanker:
-    """A linear model choosing the quote within one passage: the likelihood that the softmax
-    over a passage's quotable sentences picks one holding the answer (each part weighing the
-    same), over `features` (None: all; the others keep their hand-set weights), L2-pulled
-    towards the hand-set weights by `pull`."""
-    groups = [[g for case in cases for g in _passage_choices(case)] for cases in parts]
-    scale = np.vstack([x for group in groups for x, _, _ in group]).std(axis=0)
-    scale[scale == 0] = 1.0
-    groups = [[(x / scale, y, w) for x, y, w in group] for group in groups if group]
-    totals = [sum(w for _, _, w in group) for group in groups]
+    parts = [[(x / scale, y, offset, w) for x, y, offset, w in part] for part in parts if part]
+    totals = [sum(w for _, _, _, w in part) for part in parts]
     free = np.isin(FEATURES, features) if features is not None else np.ones(len(FEATURES), bool)
     start = LinearRanker.hand_set().weights.astype(np.float64) * scale
 
@@ -249,9 +203,9 @@ def fit_within(parts: Sequence[Sequence[Case]], pull: float, features: Sequence[
         weights = start.copy()
         weights[free] = values
         value, gradient = pull * float((weights - start) @ (weights - start)), 2 * pull * (weights - start)
-        for group, total in zip(groups, totals):
-            for x, y, w in group:
-                scores = x @ weights
+        for part, total in zip(parts, totals):
+            for x, y, offset, w in part:
+                scores = x @ weights + offset
                 every, held = logsumexp(scores), logsumexp(scores[y])
                 value += w * (every - held) / total
                 gradient += w * (np.exp(scores - every) @ x - np.exp(scores[y] - held) @ x[y]) / total
@@ -261,6 +215,41 @@ def fit_within(parts: Sequence[Sequence[Case]], pull: float, features: Sequence[
     fitted[free] = minimize(loss, start[free].copy(), jac=True, method="L-BFGS-B", options={"maxiter": 300}).x
     return LinearRanker(FEATURES, np.zeros(len(FEATURES), np.float32), scale.astype(np.float32),
                         fitted.astype(np.float32), 0.0)
+
+
+def fit_listwise(parts: Sequence[Sequence[Case]], pull: float) -> LinearRanker:
+    """A linear ranker fitted on each question's choice of one sentence among all its
+    candidates, the recency bonus a fixed offset (`fit_choices`)."""
+    picker = QuotePicker(LinearRanker.hand_set())
+    return fit_choices([[(*rows, 1.0) for case in cases if (rows := _choice_rows(case, picker)) is not None]
+                        for cases in parts], pull)
+
+
+# What `--within-features answer` fits: the signals that vary between the sentences of one
+# passage and say whether a sentence holds what is asked (length, "?", the article's opening and
+# the echo count are left out: they say how a sentence looks, and set apart one set's answers).
+WITHIN_FEATURES = ("cos_sentence", "cos_gap", "coverage", "coverage_gap", "bigrams", "novel_share", "novel_words",
+                   "type_match", "type_match_near", "novel_name", "novel_number")
+
+
+def _passage_choices(case: Case) -> list[tuple[np.ndarray, np.ndarray, float, float]]:
+    """Per passage of a question whose quotable sentences both hold and miss the answer: their
+    features, labels, no offset and a weight (each question weighing 1 over its passages)."""
+    quotable = case.features[:, NOVEL_WORDS] > 0
+    quotable &= ~np.concatenate([junk_sentences(p.chunk) for p in case.passages] or [np.zeros(0, bool)])
+    groups = []
+    for passage in range(len(case.passages)):
+        rows = (case.computed.passage_of == passage) & quotable
+        labels = case.labels[rows] == 1
+        if labels.any() and not labels.all():
+            groups.append((case.features[rows], labels))
+    return [(x, y, 0.0, 1.0 / len(groups)) for x, y in groups]
+
+
+def fit_within(parts: Sequence[Sequence[Case]], pull: float, features: Sequence[str] | None) -> LinearRanker:
+    """A linear model choosing the quote within one passage: fitted on each passage's choice
+    among its quotable sentences (`fit_choices`), over `features` (None: all)."""
+    return fit_choices([[g for case in cases for g in _passage_choices(case)] for cases in parts], pull, features)
 
 
 class ChooserPicker(QuotePicker):
