@@ -148,8 +148,8 @@ class SentenceFeaturizer:
         passage_coverage = np.zeros(len(passages), np.float32)
         if total > 0:
             # 0/1 presence times finite IDF weights is finite, but OpenBLAS's small float32
-            # products now and then leave the "invalid" flag set (2 of 8,076 questions, the same
-            # inputs clean when repeated), which numpy reports as a RuntimeWarning: not ours.
+            # products now and then leave the "invalid" flag set (inputs clean when repeated;
+            # docs/quality-log.md, "Twentieth session"), which numpy reports as a RuntimeWarning.
             with np.errstate(invalid="ignore"):
                 coverage = np.concatenate([block @ weights for block in blocks]) / total
             for index in np.flatnonzero(counts):
