@@ -98,8 +98,17 @@ class HalfScorer:
         return Figures(quote_hit, passage_hit, lost, foreign)
 
 
+def empty_halves(datasets: Sequence[Dataset]) -> list[str]:
+    """'set half N' for each half of a set that holds none of its questions (nothing to score)."""
+    return [f"{d.name} half {half}" for d in datasets for half in (0, 1)
+            if not any(half_of(q) == half for q in d.questions)]
+
+
 def main() -> None:
     first, second, encoder = pair_from_command_line(__doc__.splitlines()[0])
+    if missing := empty_halves((first, second)):
+        raise SystemExit(f"heldout.py: no questions in {', '.join(missing)}; each half of both sets needs some "
+                         "(the sets are split by a hash of the article id)")
     scorer = HalfScorer((first, second), encoder)
     for w_passage_coverage in PICKER_GRID:
         scorer.prepare(w_passage_coverage)
@@ -111,10 +120,12 @@ def main() -> None:
     for tuned, held in ((0, 1), (1, 0)):
         allowed = [(scorer.figures(tuned, *s), s) for s in settings]
         allowed = [(f, s) for f, s in allowed if f.allowed]
-        picked = max(allowed, key=lambda pair: pair[0].score)[1]
+        picked = max(allowed, key=lambda pair: pair[0].score)[1] if allowed else None
         print(f"\ntuned on half {tuned} ({len(allowed)} of {len(settings)} settings within the constraints): "
               f"picked {picked}, default {DEFAULT}")
         for label, setting in (("picked", picked), ("default", DEFAULT)):
+            if setting is None:
+                continue
             for half, role in ((tuned, "tuning half"), (held, "held-out half")):
                 figures = scorer.figures(half, *setting)
                 print(f"  {label:7} on {role:13}: {figures.row()}  (sum {figures.score:.3f})")
