@@ -19,7 +19,7 @@ from pathlib import Path
 
 from datasketch import MinHashLSH
 
-from newsqa.index.articles import split_front_matter
+from newsqa.index.front_matter import split_front_matter
 from newsqa.index.feeds.duplicates import NUM_PERM, shingles, signature
 
 _WEEKDAY = re.compile(r"\b(said|announced|reported) (Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")

@@ -13,7 +13,7 @@ feeds.
 
 from .articles import Article, ArticleCleaner, ArticleReader, decode_text
 from .backend import BACKENDS, IndexStorage, IndexStorageWriter, StorageBackend, storage_backend
-from .builder import IndexBuilder, IndexReport, SkippedArticle, StorageChoice
+from .builder import ArticleProblem, IndexBuilder, IndexReport, SkippedArticle, StorageChoice
 from .chunking import Chunker, ChunkingSettings, ChunkSpan, SentenceSpan, SentenceSplitter
 from .dates import PublishedWindow, is_date_or_time, iso_date
 from .embedding import DEFAULT_MODEL, SentenceTransformerEncoder, load_encoder
@@ -47,7 +47,7 @@ from .vectors import FaissVectorStore, VectorHits
 
 __all__ = [
     "BACKENDS", "DEFAULT_MODEL", "FTS5_TOKENIZER", "STOPWORDS",
-    "Article", "ArticleCleaner", "ArticleError", "ArticleFetcher", "ArticleInbox", "ArticleOrigin",
+    "Article", "ArticleCleaner", "ArticleError", "ArticleProblem", "ArticleFetcher", "ArticleInbox", "ArticleOrigin",
     "ArticleReader", "ArticlesDirNotFound", "ChunkSpan", "Chunker", "ChunkingSettings", "DocumentReader",
     "DocumentWriter", "EncodedPassages", "ExtractedPage", "FaissSqliteBackend", "FaissSqliteStorage",
     "FaissSqliteWriter", "FaissVectorStore", "FetchError", "FetchedPage", "HtmlArticleExtractor",

@@ -11,12 +11,12 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .dates import iso_date
 from .errors import ArticleError
-from .front_matter import split_front_matter
+from .front_matter import read_front_matter
 from .html import HtmlArticleExtractor, declared_charset
 from .origin import ArticleOrigin
 
@@ -87,6 +87,8 @@ class Article:
     author: str | None = None
     url: str | None = None
     skipped_paragraphs: int = field(default=0, compare=False)
+    # What was read but not understood (a date that is no day): indexed anyway, and reported.
+    problems: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def content_hash(self) -> str:
@@ -309,12 +311,14 @@ class ArticleReader:
             source = origin.url
         if suffix in HTML_SUFFIXES:
             return self._read_html(data, path, key, source, origin)
-        meta, raw = split_front_matter(decode_text(data, origin.charset if origin else None))
-        return self.cleaner.clean(
-            raw, key=key, source=source, fallback_title=path.stem, title=meta.get("title"),
+        front = read_front_matter(decode_text(data, origin.charset if origin else None))
+        meta = front.fields
+        article = self.cleaner.clean(
+            front.body, key=key, source=source, fallback_title=path.stem, title=meta.get("title"),
             published=meta.get("published"), author=meta.get("author"),
             url=origin.url if origin else meta.get("url"),
         )
+        return replace(article, problems=front.problems) if front.problems else article
 
     def _read_html(self, data: bytes, path: Path, key: str, source: str,
                    origin: ArticleOrigin | None) -> Article:

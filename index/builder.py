@@ -57,6 +57,17 @@ class SkippedArticle:
         return f"{self.source}: {self.reason}"
 
 
+@dataclass(frozen=True)
+class ArticleProblem:
+    """Something in an indexed article that could not be read (it was indexed without it)."""
+
+    source: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.problem}"
+
+
 @dataclass
 class IndexReport:
     """What one `newsqa index` run changed."""
@@ -66,6 +77,7 @@ class IndexReport:
     removed: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     skipped: list[SkippedArticle] = field(default_factory=list)
+    problems: list[ArticleProblem] = field(default_factory=list)
     unchanged: int = 0
     chunks_added: int = 0
     chunks_removed: int = 0
@@ -87,6 +99,8 @@ class IndexReport:
         if self.duplicates:
             parts.append(f"{len(self.duplicates)} duplicate")
         parts.append(f"{len(self.skipped)} skipped")
+        if self.problems:
+            parts.append(f"{len(self.problems)} with a problem")
         reread = " Every file was read again: the index was read by another version of newsqa." if self.reread else ""
         return (f"Indexed: {', '.join(parts)}; {self.chunks_added} chunks embedded "
                 f"in {self.seconds:.1f}s (generation {self.generation}).{reread}")
@@ -263,6 +277,7 @@ class IndexBuilder:
                 report.unchanged += 1
                 continue
             planned.append(_Planned(key, article, fingerprint, record is None))
+            report.problems.extend(ArticleProblem(article.source, problem) for problem in article.problems)
         # A file that could not be read this time is still in `files`: it keeps its old entry.
         removed = sorted(key for key in known if key not in files)
         return planned, removed

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import date
 
 import yaml
@@ -41,13 +42,30 @@ FRONT_MATTER_KEYS = {
 }
 
 
+@dataclass(frozen=True)
+class FrontMatter:
+    """A file's front matter: the article fields it gives (title, published as YYYY-MM-DD,
+    author, url), the text after it, and what in it could not be read (for the index report)."""
+
+    fields: dict[str, str]
+    body: str
+    problems: tuple[str, ...] = ()
+
+
 def split_front_matter(raw: str) -> tuple[dict[str, str], str]:
     """The article fields of a leading front-matter block (title, published as YYYY-MM-DD,
     author, url), and the text after it; ({}, raw) when there is no block."""
+    front = read_front_matter(raw)
+    return front.fields, front.body
+
+
+def read_front_matter(raw: str) -> FrontMatter:
+    """`split_front_matter`, and a problem for a publication date that is no calendar day (the
+    article is then undated: never hidden by an as-of day, never preferred as recent)."""
     text = raw.replace("\r\n", "\n")
     match = _BLOCK.match(text)
     if not match:
-        return {}, raw
+        return FrontMatter({}, raw)
     block = match.group(1)
     loose = dict(_loose(line) for line in block.splitlines() if _KEY_LINE.match(line))
     try:
@@ -55,6 +73,7 @@ def split_front_matter(raw: str) -> tuple[dict[str, str], str]:
     except (yaml.YAMLError, ValueError):  # ValueError: a timestamp no calendar has (2023-13-45)
         parsed = None
     meta: dict[str, str] = {}
+    unread_dates: list[str] = []
     for key, value in (parsed if isinstance(parsed, dict) else loose).items():
         name = FRONT_MATTER_KEYS.get(str(key).strip().lower())
         if name is None or name in meta:
@@ -67,12 +86,17 @@ def split_front_matter(raw: str) -> tuple[dict[str, str], str]:
         elif not isinstance(value, (str, date)):  # a number or YAML boolean: the text as written
             value = loose.get(str(key).strip())
         if name == "published":
-            value = iso_date(value[0] if value else None) if isinstance(value, list) else iso_date(value)
+            written = value[0] if isinstance(value, list) and value else value
+            value = iso_date(written)
+            if value is None and _text(written):
+                unread_dates.append(f"{key}: {_text(loose.get(str(key).strip()) or written)[:80]}")
         else:
             value = _text(value)
         if value:
             meta[name] = value
-    return meta, text[match.end():]
+    problems = () if "published" in meta or not unread_dates else (
+        f"front matter '{unread_dates[0]}' is not a date newsqa can read (e.g. 2024-03-04); indexed as undated",)
+    return FrontMatter(meta, text[match.end():], problems)
 
 
 def render_front_matter(fields: dict[str, str | None]) -> str:

@@ -147,13 +147,15 @@ def test_new_articles_are_answered_after_reindexing_with_their_markup_escaped(bo
                     (articles / f"brief-{number:02d}.txt").write_text(
                         f"Harbour brief {number}\n\nThe harbour of Port {number} loaded {number + 3} ships "
                         f"of grain on Friday.\n")
-                (articles / "zoo.txt").write_text(
-                    "Berlin Zoo welcomes panda twins\n\nThe Berlin Zoo said on Tuesday that its giant panda Meng "
+                (articles / "zoo.md").write_text(  # a date nobody can read: indexed, undated, and said so
+                    "---\ntitle: Berlin Zoo welcomes panda twins\npublished: last Tuesday\n---\nThe Berlin Zoo said on Tuesday that its giant panda Meng "
                     "Meng gave birth to twins, whom the keepers named Leni and Lotti.\n")
                 count = len(server.messages_in(admin["id"]))
                 server.say(admin, "/reindex")
                 report = await server.reply(admin["id"], count + 1)
                 assert "12 added" in report.text and "2 unchanged" in report.text
+                assert "Indexed with a problem:" in report.text and "zoo.md: front matter 'published: last Tuesday'" \
+                    in report.text
                 twins = await ask(server, reader, "what did the keepers name the panda twins?")
                 assert "Leni and Lotti" in twins.styled("bold")[0]
                 assert "14 articles" in (await ask(server, reader, "/stats")).text

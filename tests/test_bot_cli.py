@@ -125,6 +125,8 @@ def test_a_bot_building_its_index_logs_each_skipped_file(tmp_path, articles):
     folder = tmp_path / "news"
     shutil.copytree(articles, folder)
     (folder / "broken.txt").write_bytes(b"\x00\x01 not text")
+    (folder / "misdated.md").write_text("---\npublished: 31/31/2024\n---\nThe ferry runs hourly.\n")
     code, answer, logs = _ask_once(_bot_env(tmp_path, TOKEN, tmp_path / "index", folder), tmp_path, 4343)
     assert code == 0 and "Li Hongzhong" in answer  # the rest was indexed
     assert f"skipped {folder / 'broken.txt'}: binary file" in logs  # without -v: a warning
+    assert f"indexed with a problem: {folder / 'misdated.md'}: front matter 'published: 31/31/2024'" in logs

@@ -48,6 +48,19 @@ def test_index_summary_and_noop(cli_env):
     assert json.loads(stats.stdout)["articles"] == 1
 
 
+def test_index_names_skipped_files_and_misread_dates_on_stderr(cli_env):
+    (cli_env["articles"] / "broken.txt").write_bytes(b"\x00\x01 not text")
+    (cli_env["articles"] / "misdated.md").write_text("---\ndate: 2024-02-30\n---\nThe ferry runs hourly.\n")
+    result = run("index", "--json")
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert [p["source"].rsplit("/", 1)[-1] for p in report["problems"]] == ["misdated.md"]
+    assert len(report["added"]) == 2 and len(report["skipped"]) == 1
+    lines = result.stderr.splitlines()
+    assert any(line.startswith("skipped ") and "broken.txt: binary file" in line for line in lines)
+    assert any(line.startswith("problem ") and "misdated.md: front matter 'date: 2024-02-30'" in line for line in lines)
+
+
 def test_ask_json_shape(cli_env):
     result = run("ask", "--json", "-k", "2", EXAMPLE)
     assert result.exit_code == 0

@@ -6,7 +6,7 @@ import pytest
 
 from helpers import MARKERS, html_page
 from newsqa.index import ArticleError, ArticleInbox, ArticleOrigin, ArticleReader, FetchedPage, decode_text
-from newsqa.index.front_matter import render_front_matter, split_front_matter
+from newsqa.index.front_matter import read_front_matter, render_front_matter, split_front_matter
 from newsqa.index.inbox import safe_stem, url_stem
 
 @pytest.mark.parametrize("charset", ["utf-8", "windows-1252", "ISO-8859-1"])
@@ -108,6 +108,24 @@ def test_front_matter_lists_give_their_own_items_only():
     meta, body = split_front_matter("---\n" + "\n".join(nest) + "\ntitle: [*a5, Storm]\nauthor: *a5\n"
                                     "published: [2024-05-01, 2024-05-02]\n---\nBody.\n")
     assert meta == {"title": "Storm", "published": "2024-05-01"} and body == "Body.\n"
+
+
+@pytest.mark.parametrize("block, problem", [
+    ("published: 2024-13-45", "'published: 2024-13-45'"),  # YAML refuses the timestamp: read as written
+    ("date: next Tuesday", "'date: next Tuesday'"),
+    ("date: 0001-01-01", "'date: 0001-01-01'"),  # a placeholder, not a publication day
+    ("date: soon\npublished: 2024-05-01", None),  # another key gives the day
+    ("published: 2024-05-01T09:30:00Z", None),
+    ("published: ''", None),  # left empty: nothing misread
+])
+def test_a_front_matter_date_that_is_no_day_is_a_problem_not_a_date(block, problem):
+    front = read_front_matter(f"---\ntitle: Storm\n{block}\n---\nBody.\n")
+    assert front.body == "Body.\n" and front.fields["title"] == "Storm"
+    if problem is None:
+        assert not front.problems
+    else:
+        assert "published" not in front.fields
+        assert len(front.problems) == 1 and problem in front.problems[0] and "undated" in front.problems[0]
 
 
 def test_a_rule_around_prose_is_not_front_matter():

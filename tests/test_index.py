@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import date
 from dataclasses import replace
 
 import pytest
@@ -109,6 +110,22 @@ def test_bad_files_are_skipped_with_reasons_and_the_rest_indexed(tmp_path, artic
     assert "empty" in reasons["empty.txt"] and "binary" in reasons["binary.txt"]
     assert "unsupported" in reasons["photo.jpg"]
     assert len(report.added) == 2
+
+
+def test_a_date_that_is_no_day_is_reported_and_the_article_indexed_undated(tmp_path, articles, encoder):
+    front = "---\ntitle: Harbour bridge reopens\npublished: 2024-13-45\n---\n"
+    (articles / "bridge.md").write_text(front + STORY.split("\n", 2)[2])
+    (articles / "dated.md").write_text("---\npublished: 2024-03-04\n---\nThe ferry to Port Elms runs hourly.\n")
+    report = _build(tmp_path / "index", articles, encoder)
+    assert [(p.source.rsplit("/", 1)[-1], p.problem.split(" is ")[0]) for p in report.problems] == [
+        ("bridge.md", "front matter 'published: 2024-13-45'")]
+    assert "undated" in report.problems[0].problem and "1 with a problem" in report.summary()
+    assert len(report.added) == 3 and not report.skipped
+    # Undated, it is quoted as of any day (a date nobody can read never hides an article).
+    answer = QuestionAnswerer(IndexReader(tmp_path / "index"), encoder).ask(
+        "Who cut the ribbon at the bridge?", as_of=date(2000, 1, 1)).answers[0]
+    assert "Ingrid Vasquez" in answer.quote and answer.published is None
+    assert not _build(tmp_path / "index", articles, encoder).problems  # reported when read, not on every run
 
 
 def test_changed_chunking_requires_rebuild(tmp_path, articles, encoder):

@@ -13,7 +13,7 @@ from newsqa.index import IndexReader
 from newsqa.retrieval.evaluation import evaluate, load_questions, measure_honesty
 
 from ..app import NewsqaApp
-from .output import app_of
+from .output import app_of, echo_article_notes
 
 
 def _open_dataset_index(app: NewsqaApp, dataset_dir: Path, index_dir: Path,
@@ -26,8 +26,7 @@ def _open_dataset_index(app: NewsqaApp, dataset_dir: Path, index_dir: Path,
     reader, report = app.open_dataset_index(articles, index_dir, rebuild)
     if not quiet and report.changed:
         click.echo(f"{index_dir}: {report.summary()}", err=True)
-    for skipped in report.skipped:
-        click.echo(f"skipped {skipped}", err=True)
+    echo_article_notes(report)
     return reader
 
 

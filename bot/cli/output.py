@@ -47,9 +47,16 @@ def run_index(app: NewsqaApp, rebuild: bool = False) -> IndexReport:
     """Index with a progress bar, saying why it waits and which articles were skipped."""
     with progress_bar("Embedding articles") as progress:
         report = app.build_index(rebuild=rebuild, progress=progress, on_wait=_tell_waiting)
+    echo_article_notes(report)
+    return report
+
+
+def echo_article_notes(report: IndexReport) -> None:
+    """On stderr: the articles skipped, and those indexed with a problem, each with why."""
     for skipped in report.skipped:
         click.echo(f"skipped {skipped}", err=True)
-    return report
+    for problem in report.problems:
+        click.echo(f"problem {problem}", err=True)
 
 
 def open_reader(app: NewsqaApp) -> IndexReader:

@@ -18,11 +18,11 @@ from .runtime import BotRuntime
 
 
 def report_text(report: IndexReport) -> RichText:
-    """The index report's summary and the articles it skipped."""
+    """The index report's summary, the articles it skipped and those indexed with a problem."""
     text = RichText.of(report.summary())
-    if report.skipped:
-        text = text + RichText.of("\n\n") + bullet_list(
-            "Skipped:", (str(skipped) for skipped in report.skipped))
+    for heading, items in (("Skipped:", report.skipped), ("Indexed with a problem:", report.problems)):
+        if items:
+            text = text + RichText.of("\n\n") + bullet_list(heading, (str(item) for item in items))
     return text
 
 

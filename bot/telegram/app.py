@@ -197,6 +197,8 @@ class NewsqaBot:
         report = self.app.build_index()
         for skipped in report.skipped:
             log.warning("skipped %s", skipped)
+        for problem in report.problems:
+            log.warning("indexed with a problem: %s", problem)
         log.info("%s", report.summary())
 
     def run(self, webhook: WebhookConfig | None = None) -> None:
