@@ -47,8 +47,8 @@ Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
-class SkippedArticle:
-    """An article left out of the index, and why."""
+class ArticleNote:
+    """An article the index report names, and why."""
 
     source: str
     reason: str
@@ -57,15 +57,12 @@ class SkippedArticle:
         return f"{self.source}: {self.reason}"
 
 
-@dataclass(frozen=True)
-class ArticleProblem:
-    """Something in an indexed article that could not be read (it was indexed without it)."""
+class SkippedArticle(ArticleNote):
+    """An article left out of the index, and why."""
 
-    source: str
-    problem: str
 
-    def __str__(self) -> str:
-        return f"{self.source}: {self.problem}"
+class ArticleProblem(ArticleNote):
+    """An article indexed without something in it that could not be read (a date that is no day)."""
 
 
 @dataclass

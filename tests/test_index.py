@@ -117,9 +117,9 @@ def test_a_date_that_is_no_day_is_reported_and_the_article_indexed_undated(tmp_p
     (articles / "bridge.md").write_text(front + STORY.split("\n", 2)[2])
     (articles / "dated.md").write_text("---\npublished: 2024-03-04\n---\nThe ferry to Port Elms runs hourly.\n")
     report = _build(tmp_path / "index", articles, encoder)
-    assert [(p.source.rsplit("/", 1)[-1], p.problem.split(" is ")[0]) for p in report.problems] == [
+    assert [(p.source.rsplit("/", 1)[-1], p.reason.split(" is ")[0]) for p in report.problems] == [
         ("bridge.md", "front matter 'published: 2024-13-45'")]
-    assert "undated" in report.problems[0].problem and "1 with a problem" in report.summary()
+    assert "undated" in report.problems[0].reason and "1 with a problem" in report.summary()
     assert len(report.added) == 3 and not report.skipped
     # Undated, it is quoted as of any day (a date nobody can read never hides an article).
     answer = QuestionAnswerer(IndexReader(tmp_path / "index"), encoder).ask(
