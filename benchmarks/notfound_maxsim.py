@@ -23,9 +23,8 @@ from sentence_transformers import SentenceTransformer
 
 from newsqa.index import STOPWORDS
 from newsqa.index.embedding import resolve_model_path
-from newsqa.retrieval import QuestionAnswerer
 from newsqa.retrieval.answerer import clean_question
-from newsqa.retrieval.evaluation import TOP_K, EvalQuestion
+from newsqa.retrieval.evaluation import EvalQuestion
 from notfound_tradeoff import FEATURES, best_cut, signals
 from notfound_transfer import open_sets, transfer
 from tune_quality import CachedEncoder, Dataset
@@ -69,14 +68,8 @@ def rows_for(dataset: Dataset, questions: Sequence[EvalQuestion], encoder: Cache
              matcher: TokenMatcher) -> list[dict]:
     """`notfound_tradeoff.signals` with the MaxSim of the top quote and passage added."""
     rows = signals(dataset, questions, encoder)
-    answerer = QuestionAnswerer(dataset.reader, encoder, retriever=dataset.retriever)
-    texts, quotes, passages = [], [], []
-    for question in questions:
-        text = clean_question(question.question)
-        top = answerer.quotes(text, encoder.vectors[text], TOP_K, dataset.reader.snapshot)[:1]
-        texts.append(text)
-        quotes.append(top[0].text if top else "")
-        passages.append(top[0].passage.chunk.text if top else "")
+    texts = [clean_question(question.question) for question in questions]
+    quotes, passages = [row["top_quote"] for row in rows], [row["top_passage"] for row in rows]
     for row, q, s, p in zip(rows, matcher.vectors(texts), matcher.vectors(quotes), matcher.vectors(passages)):
         row["maxsim_quote_mean"], row["maxsim_quote_min"] = matcher.maxsim(q, s)
         row["maxsim_passage_mean"], row["maxsim_passage_min"] = matcher.maxsim(q, p)

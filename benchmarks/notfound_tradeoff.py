@@ -76,6 +76,8 @@ def signals(dataset: Dataset, questions: Sequence[EvalQuestion], encoder: Cached
             # the two rankings agree: the share of the dense top 5 that is in the keyword top 5
             "agreement": len({int(i) for i in dense_hits.ids[:5]} & {i for i, _ in keyword_hits[:5]}) / 5,
             "hit": any(answer_in(question.answers, q.passage.chunk.text) for q in quotes[:TOP_K]),
+            # the top answer's texts, for signals computed from them elsewhere (notfound_maxsim.py)
+            "top_quote": top.text if top else "", "top_passage": top.passage.chunk.text if top else "",
         })
     return rows
 
